@@ -1,0 +1,2 @@
+"""Distortion-removal benchmark: deterministic data generation, one metric harness, baselines."""
+__version__ = "0.1.0"

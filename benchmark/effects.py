@@ -1,0 +1,172 @@
+"""Distortion effects: mono float64 arrays in, same length out.
+
+All effects are pure functions of their arguments, so the effect of any stored
+example can be rebuilt from its row: ``getattr(effects, row.effect)(clean, **params)``.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.optimize
+import scipy.signal
+
+_INT32_SCALE = 2.0**31  # SoX's sox_sample_t full scale (SOX_SAMPLE_MAX + 1)
+_INT32_MAX = 2**31 - 1
+_INT32_MIN = -(2**31)
+
+
+def _as_mono(x: np.ndarray, name: str = "x") -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 1:
+        raise ValueError(f"{name} must be a mono 1-D array, got shape {x.shape}")
+    return x
+
+
+def _check_range(name: str, value: float, low: float, high: float) -> float:
+    value = float(value)
+    if not (low <= value <= high):
+        raise ValueError(f"{name}={value} is outside [{low}, {high}]")
+    return value
+
+
+def float_to_sox_samples(x: np.ndarray) -> np.ndarray:
+    """SoX's SOX_FLOAT_64BIT_TO_SAMPLE: scale by 2**31, round half away from zero, saturate.
+
+    Returns the int32 sample values as float64 (exact).
+    """
+    t = np.asarray(x, dtype=np.float64) * _INT32_SCALE
+    s = np.where(t < 0, np.trunc(t - 0.5), np.trunc(t + 0.5))
+    return np.clip(s, _INT32_MIN, _INT32_MAX) + 0.0  # + 0.0 turns -0.0 into the integer 0
+
+
+def sox_overdrive(x: np.ndarray, gain_db: float, colour: float = 20.0) -> np.ndarray:
+    """SoX 14.4.2 ``overdrive gain_db colour``, bit-exact with the ``sox`` binary.
+
+    ``x`` is float audio in [-1, 1). As SoX does with 64-bit float input, samples are
+    converted to int32 (round half away from zero), processed in float64
+    (``d = g*x + colour/200``; cubic soft clip; DC blocker ``y[n] = d[n] - d[n-1] + 0.995 y[n-1]``;
+    output ``0.5*x + 0.75*y``), and rounded back to int32, saturating at full scale.
+    The result is returned as float64 (int32 / 2**31), as ``sox -t f64`` writes it.
+
+    gain_db: drive in dB, 0 to 100. colour: even-harmonic bias, 0 to 100 (the paper used 0).
+    """
+    x = _as_mono(x)
+    gain_db = _check_range("gain_db", gain_db, 0.0, 100.0)
+    colour = _check_range("colour", colour, 0.0, 100.0)
+    gain = math.exp(gain_db * math.log(10.0) * 0.05)  # SoX's dB_to_linear, through libm
+    d0 = float_to_sox_samples(x) * (1.0 / _INT32_SCALE)
+    if gain == 1.0:  # SoX drops the effect from the chain (SOX_EFF_NULL)
+        return d0
+    d = d0 * gain
+    d += colour / 200.0
+    # Same operation order as overdrive.c: d - d*d*d*(1/3), saturating at +-2/3.
+    shaped = d - d * d * d * (1.0 / 3.0)
+    shaped = np.where(d < -1.0, -2.0 / 3.0, np.where(d > 1.0, 2.0 / 3.0, shaped))
+    # DC blocker: (d[n] - d[n-1]) + 0.995*y[n-1]; lfilter with b=[1, 0] adds in that exact order.
+    step = np.diff(shaped, prepend=0.0)
+    blocked = scipy.signal.lfilter([1.0, 0.0], [1.0, -0.995], step)
+    out = d0 * 0.5 + blocked * 0.75
+    return float_to_sox_samples(out) * (1.0 / _INT32_SCALE)
+
+
+def hard_clip(x: np.ndarray, gain_db: float) -> np.ndarray:
+    """Scale-preserving hard clipping: ``clip(x, -t, t)`` with ``t = 10**(-gain_db/20)``.
+
+    Equals ``clip(g*x, -1, 1)/g`` for ``g = 10**(gain_db/20)``; with ``x`` peak-normalised
+    to 0.5 this is the paper's clipping, kept at the scale of the clean signal.
+    gain_db: 0 to 100 dB.
+    """
+    x = _as_mono(x)
+    gain_db = _check_range("gain_db", gain_db, 0.0, 100.0)
+    threshold = 10.0 ** (-gain_db / 20.0)
+    return np.clip(x, -threshold, threshold)
+
+
+def soft_clip(x: np.ndarray, gain_db: float) -> np.ndarray:
+    """Scale-preserving tanh soft clipping: ``tanh(g*x)/g`` with ``g = 10**(gain_db/20)``."""
+    x = _as_mono(x)
+    gain_db = _check_range("gain_db", gain_db, 0.0, 100.0)
+    gain = 10.0 ** (gain_db / 20.0)
+    return np.tanh(gain * x) / gain
+
+
+def plain_sdr(reference: np.ndarray, estimate: np.ndarray) -> float:
+    """Plain SDR in dB over the whole signal: 10*log10(sum(s^2) / sum((s_hat - s)^2))."""
+    reference = np.asarray(reference, dtype=np.float64)
+    error = np.sum((np.asarray(estimate, dtype=np.float64) - reference) ** 2)
+    if error == 0:
+        return math.inf
+    return 10.0 * math.log10(np.sum(reference**2) / error)
+
+
+def clip_to_sdr(x: np.ndarray, sdr_db: float, tolerance_db: float = 0.01) -> tuple[np.ndarray, float]:
+    """Symmetric hard clipping whose plain SDR against ``x`` equals ``sdr_db`` (dB).
+
+    As the declipping survey (Zaviska et al. 2021) does it: the threshold is found by
+    root-finding in (0, 0.99*max|x|]. Returns ``(clipped, threshold)``; the SDR reached is
+    within ``tolerance_db`` of the target. Raises ValueError when no threshold reaches it.
+    """
+    x = _as_mono(x)
+    sdr_db = float(sdr_db)
+    if not sdr_db > 0:
+        raise ValueError(f"sdr_db={sdr_db} must be > 0 dB (clipping at threshold 0 gives 0 dB)")
+    magnitude = np.sort(np.abs(x))[::-1]
+    energy = float(np.sum(magnitude**2))
+    if energy == 0:
+        raise ValueError("cannot clip an all-zero signal to a target SDR")
+    target_error = energy / 10.0 ** (sdr_db / 10.0)
+    clipped_part = magnitude[: np.searchsorted(-magnitude, 0.0)]  # the non-zero magnitudes
+
+    def excess(threshold: float) -> float:
+        above = clipped_part[: np.searchsorted(-clipped_part, -threshold)]
+        return float(np.sum((above - threshold) ** 2)) - target_error
+
+    upper = 0.99 * float(magnitude[0])
+    if excess(upper) > 0:
+        reachable = 10.0 * math.log10(energy / (excess(upper) + target_error))
+        raise ValueError(
+            f"sdr_db={sdr_db} is above the SDR of clipping at 0.99*peak ({reachable:.2f} dB) for this signal"
+        )
+    threshold = scipy.optimize.brentq(excess, 0.0, upper, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=200)
+    clipped = np.clip(x, -threshold, threshold)
+    reached = plain_sdr(x, clipped)
+    if abs(reached - sdr_db) > tolerance_db:
+        raise ValueError(f"clip_to_sdr reached {reached:.4f} dB for a target of {sdr_db} dB")
+    return clipped, float(threshold)
+
+
+def clipped_mask(y: np.ndarray, threshold: float | None = None, tolerance: float = 1e-6) -> np.ndarray:
+    """Boolean mask of the clipped samples of a symmetrically hard-clipped signal ``y``.
+
+    A sample counts as clipped when ``|y| >= threshold * (1 - tolerance)``; without a
+    threshold, the clipping level is taken as ``max|y|`` (the clipped samples sit there).
+    """
+    magnitude = np.abs(np.asarray(y, dtype=np.float64))
+    if threshold is None:
+        threshold = float(magnitude.max(initial=0.0))
+    if threshold <= 0:
+        return np.zeros(magnitude.shape, dtype=bool)
+    return magnitude >= threshold * (1.0 - tolerance)
+
+
+def apply_effect(name: str, x: np.ndarray, params: dict, sample_rate: int = 16000,
+                 backend: str = "numpy") -> tuple[np.ndarray, float | None]:
+    """Apply a recipe's effect by name: returns ``(distorted, clipping threshold or None)``.
+
+    ``params`` are the effect's keyword arguments, exactly as a dataset row records them.
+    ``backend="sox"`` runs SoX's overdrive through the ``sox`` binary instead of numpy.
+    """
+    if name == "sox_overdrive":
+        if backend == "sox":
+            from .sox_binary import sox_binary_overdrive
+
+            return sox_binary_overdrive(x, sample_rate=sample_rate, **params), None
+        return sox_overdrive(x, **params), None
+    if name == "hard_clip":
+        return hard_clip(x, **params), 10.0 ** (-params["gain_db"] / 20.0)
+    if name == "soft_clip":
+        return soft_clip(x, **params), None
+    if name == "clip_to_sdr":
+        return clip_to_sdr(x, **params)
+    raise ValueError(f"unknown effect '{name}'")

@@ -1,0 +1,247 @@
+"""The metric harness: ``bench evaluate --submission model.py``.
+
+Every example of a task's test split goes through the submission (in a child process, see
+``submission.py``) in batches; the harness scores the output and the distorted input
+against the clean signal with the same metrics, and writes
+
+- ``results/SUBMISSION/TASK/metrics.parquet``: one row per example;
+- ``results/SUBMISSION/TASK/summary.json``: medians and quartiles, means with 95 %
+  confidence intervals per level, real-time factor, hashes and versions.
+
+Finished batches are kept in a hidden ``.partial-KEY`` folder, so an interrupted run
+resumes; the key hashes the submission (and the files it loads), the data fingerprint and
+the harness version, so a finished evaluation is redone only when one of them changed.
+A failed run writes no summary and leaves earlier results as they were.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import shutil
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import pandas as pd
+import scipy.signal
+import scipy.stats
+from tqdm import tqdm
+
+from . import metrics
+from .atomic import atomic_path, write_json
+from .data import iter_examples, load_manifest
+from .generate import package_versions
+from .submission import SubmissionRunner, file_sha256
+
+HARNESS_VERSION = 1
+METRICS = ("sdr", "si_sdr", "mel_distance", "mr_mel_distance")
+# Column -> True if higher is better. Each metric is scored for the output and the input.
+COLUMNS = {"sdr": True, "si_sdr": True, "delta_si_sdr": True, "mel_distance": False, "mr_mel_distance": False}
+
+
+def score(clean: np.ndarray, estimate: np.ndarray, sample_rate: int) -> dict[str, np.ndarray]:
+    """Every metric for a batch (batch, samples): SDR and SI-SDR in dB, mel distances."""
+    return {
+        "sdr": np.atleast_1d(metrics.sdr(clean, estimate, sample_rate)),
+        "si_sdr": np.atleast_1d(metrics.si_sdr(clean, estimate)),
+        "mel_distance": np.atleast_1d(metrics.mel_distance(clean, estimate, sample_rate)),
+        "mr_mel_distance": np.atleast_1d(metrics.mr_mel_distance(clean, estimate, sample_rate)),
+    }
+
+
+def resample(x: np.ndarray, rate_from: int, rate_to: int, length: int | None = None) -> np.ndarray:
+    """Polyphase resampling along the last axis (float32), cropped or zero-padded to ``length``."""
+    if rate_from == rate_to:
+        y = x
+    else:
+        g = math.gcd(rate_from, rate_to)
+        y = scipy.signal.resample_poly(x, rate_to // g, rate_from // g, axis=-1)
+    if length is not None:
+        y = y[..., :length]
+        y = np.pad(y, [(0, 0)] * (y.ndim - 1) + [(0, length - y.shape[-1])])
+    return np.ascontiguousarray(y, dtype=np.float32)
+
+
+def _batches(task_dir: Path, split: str, batch_size: int) -> Iterator[list[dict[str, Any]]]:
+    """Consecutive examples of equal length, at most ``batch_size`` at a time."""
+    batch: list[dict[str, Any]] = []
+    columns = ["id", "index", "level", "gain_db", "target_sdr_db", "sample_rate", "clean", "distorted"]
+    for row in iter_examples(task_dir, split, columns=columns):
+        if batch and (len(batch) == batch_size or len(row["clean"]) != len(batch[0]["clean"])):
+            yield batch
+            batch = []
+        batch.append(row)
+    if batch:
+        yield batch
+
+
+def input_scores(task_dir: Path, manifest: dict, split: str, results: Path, batch_size: int = 8,
+                 progress: bool = True) -> pd.DataFrame:
+    """Every metric of the distorted input, per example: the same for all submissions, so
+    computed once per dataset fingerprint and kept in ``results/.inputs/``."""
+    key = hashlib.sha256(json.dumps([manifest["fingerprint"], split, HARNESS_VERSION]).encode()).hexdigest()
+    path = Path(results) / ".inputs" / f"{manifest['task']}-{split}-{key[:16]}.parquet"
+    if path.is_file():
+        return pd.read_parquet(path)
+    rate = manifest["recipe"]["sample_rate"]
+    parts = []
+    with tqdm(total=manifest["splits"][split]["examples"], desc=f"score inputs of {manifest['task']}", unit="ex",
+              disable=not progress) as bar:
+        for batch in _batches(task_dir, split, batch_size):
+            scores = score(np.stack([r["clean"] for r in batch]), np.stack([r["distorted"] for r in batch]), rate)
+            parts.append(pd.DataFrame({"id": [r["id"] for r in batch],
+                                       **{f"{name}_input": scores[name] for name in METRICS}}))
+            bar.update(len(batch))
+    table = pd.concat(parts, ignore_index=True)
+    with atomic_path(path) as temp:
+        table.to_parquet(temp, index=False)
+    return table
+
+
+def _run_key(submission_sha256: str, manifest: dict, split: str) -> str:
+    text = json.dumps([submission_sha256, manifest["fingerprint"], split, HARNESS_VERSION])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _up_to_date(out_dir: Path, submission: Path, manifest: dict, split: str) -> dict | None:
+    """The existing summary, if it was made from this very submission, files and data."""
+    try:
+        summary = json.loads((out_dir / "summary.json").read_text())
+        files = [submission, *summary.get("files", [])]
+        if summary["run_key"] == _run_key(file_sha256(files), manifest, split):
+            return summary
+    except (OSError, ValueError, KeyError):
+        pass
+    return None
+
+
+def _score_batch(runner: SubmissionRunner, batch: list[dict[str, Any]], task_rate: int) -> pd.DataFrame:
+    ids = [row["id"] for row in batch]
+    clean = np.stack([row["clean"] for row in batch])
+    distorted = np.stack([row["distorted"] for row in batch])
+    model_rate = runner.info["sample_rate"]
+    oracle_clean = resample(clean, task_rate, model_rate) if runner.info["oracle"] else None
+    restored, seconds = runner(resample(distorted, task_rate, model_rate), ids, clean=oracle_clean)
+    restored = resample(restored, model_rate, task_rate, clean.shape[-1])
+    output = score(clean, restored, task_rate)
+    table = pd.DataFrame({name: [row[name] for row in batch]
+                          for name in ("id", "index", "level", "gain_db", "target_sdr_db")})
+    for name in METRICS:
+        table[name] = output[name]
+    table["seconds"] = seconds / len(batch)
+    table["audio_seconds"] = clean.shape[-1] / task_rate
+    return table
+
+
+def _stats(values: pd.Series) -> dict[str, float | int]:
+    """Median [Q1, Q3], mean and the 95 % confidence half-width of the mean (Student t)."""
+    v = values.to_numpy(dtype=np.float64)
+    v = v[~np.isnan(v)]
+    if v.size == 0:
+        return {"n": 0, "median": None, "q1": None, "q3": None, "mean": None, "ci95": None}
+    ci = float(scipy.stats.t.ppf(0.975, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size)) if v.size > 1 else None
+    q1, median, q3 = np.percentile(v, [25, 50, 75])
+    return {"n": int(v.size), "median": float(median), "q1": float(q1), "q3": float(q3), "mean": float(v.mean()),
+            "ci95": ci}
+
+
+def metric_columns() -> list[str]:
+    """Every scored column of metrics.parquet: outputs, inputs and ΔSI-SDR."""
+    return [c for name in METRICS for c in (name, f"{name}_input")] + ["delta_si_sdr"]
+
+
+def summarise(table: pd.DataFrame, level_name: str) -> dict[str, Any]:
+    """Overall statistics per metric, and per level (gain or input SDR)."""
+    by_level = {
+        f"{level:g}": {column: _stats(group[column]) for column in metric_columns()}
+        for level, group in table.groupby("level", sort=True)
+    }
+    compute = float(table["seconds"].sum())
+    audio = float(table["audio_seconds"].sum())
+    return {
+        "examples": len(table),
+        "metrics": {column: _stats(table[column]) for column in metric_columns()},
+        "level_name": level_name,
+        "by_level": by_level,
+        "audio_seconds": audio,
+        "compute_seconds": compute,
+        "real_time_factor": audio / compute if compute > 0 else None,
+    }
+
+
+def evaluate(submission: str | Path, task: str, data: str | Path = "data", results: str | Path = "results",
+             device: str = "cpu", batch_size: int = 8, timeout: float = 600.0, split: str = "test",
+             name: str | None = None, progress: bool = True) -> dict[str, Any]:
+    """Score one submission on one generated task; returns the summary (see module docstring)."""
+    submission = Path(submission)
+    task_dir = Path(data) / task
+    manifest = load_manifest(task_dir)
+    name = name or submission.stem
+    out_dir = Path(results) / name / task
+    if (summary := _up_to_date(out_dir, submission, manifest, split)) is not None:
+        return {**summary, "reused": True}
+    with SubmissionRunner(submission, task, device, timeout) as runner:
+        base = {"submission": name, "submission_file": str(submission), "task": task, "split": split,
+                "data_fingerprint": manifest["fingerprint"], "harness_version": HARNESS_VERSION,
+                "versions": package_versions(), "device": device, "batch_size": batch_size}
+        if runner.not_applicable:
+            summary = {**base, "applicable": False, "reason": runner.not_applicable, "files": [],
+                       "run_key": _run_key(file_sha256([submission]), manifest, split)}
+            write_json(out_dir / "summary.json", summary)
+            return summary
+        files = runner.info["files"]
+        submission_sha = file_sha256([submission, *files])
+        key = _run_key(submission_sha, manifest, split)
+        partial = out_dir / f".partial-{key[:16]}"
+        for stale in out_dir.glob(".partial-*"):
+            if stale != partial:
+                shutil.rmtree(stale)
+        task_rate = manifest["recipe"]["sample_rate"]
+        total = manifest["splits"][split]["examples"]
+        start = time.perf_counter()
+        with tqdm(total=total, desc=f"evaluate {name} on {task}", unit="ex", disable=not progress) as bar:
+            for number, batch in enumerate(_batches(task_dir, split, batch_size)):
+                path = partial / f"batch-{number:05d}-{batch[0]['index']}.parquet"
+                if not path.is_file():
+                    table = _score_batch(runner, batch, task_rate)
+                    with atomic_path(path) as temp:
+                        table.to_parquet(temp, index=False)
+                bar.update(len(batch))
+        table = pd.concat([pd.read_parquet(p) for p in sorted(partial.glob("batch-*.parquet"))], ignore_index=True)
+        table = table.merge(input_scores(task_dir, manifest, split, Path(results), batch_size, progress), on="id")
+        table["delta_si_sdr"] = table["si_sdr"] - table["si_sdr_input"]
+        table = table[[c for c in ("id", "index", "level", "gain_db", "target_sdr_db") if c in table]
+                      + metric_columns() + ["seconds", "audio_seconds"]]
+        summary = {
+            **base, "applicable": True, "oracle": runner.info["oracle"],
+            "num_parameters": runner.info["num_parameters"], "model_sample_rate": runner.info["sample_rate"],
+            "resampled": runner.info["sample_rate"] != task_rate, "files": files,
+            "submission_sha256": submission_sha, "run_key": key, "wall_seconds": time.perf_counter() - start,
+            **summarise(table, manifest["recipe"]["effect"]["level"]),
+        }
+    with atomic_path(out_dir / "metrics.parquet") as temp:
+        table.to_parquet(temp, index=False)
+    write_json(out_dir / "summary.json", summary)
+    shutil.rmtree(partial)
+    return summary
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    """A short table: median [Q1, Q3] of each metric for the input and the output."""
+    head = f"{summary['submission']} on {summary['task']}"
+    if not summary.get("applicable", True):
+        return f"{head}: not applicable ({summary['reason']})"
+    lines = [f"{head} ({summary['examples']} examples, real-time factor {summary['real_time_factor']:.1f}x"
+             + (", oracle" if summary.get("oracle") else "") + ")",
+             f"  {'metric':<16} {'input':>24} {'output':>24}"]
+    for name in METRICS:
+        cells = []
+        for column in (f"{name}_input", name):
+            s = summary["metrics"][column]
+            cells.append("n/a" if s["median"] is None else f"{s['median']:.2f} [{s['q1']:.2f}, {s['q3']:.2f}]")
+        lines.append(f"  {name:<16} {cells[0]:>24} {cells[1]:>24}")
+    delta = summary["metrics"]["delta_si_sdr"]
+    lines.append(f"  {'delta_si_sdr':<16} {'':>24} {delta['median']:>24.2f}")
+    return "\n".join(lines)

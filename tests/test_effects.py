@@ -1,0 +1,187 @@
+"""Effects against their references: the sox binary, closed forms, and the paper's demo audio."""
+from __future__ import annotations
+
+import subprocess
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from benchmark.effects import (apply_effect, clip_to_sdr, clipped_mask, hard_clip, plain_sdr, soft_clip,
+                               sox_overdrive)
+from benchmark.metrics import si_sdr
+from conftest import require_binary, require_module, require_paper_demo
+
+SR = 16000
+
+
+def _signals() -> dict[str, np.ndarray]:
+    """Test signals, among them ones that drive overdrive into full-scale clipping."""
+    rng = np.random.default_rng(7)
+    t = np.arange(SR) / SR
+    square = np.sign(np.sin(2 * np.pi * 3 * t))  # slow full-scale steps: DC blocker overshoot clips
+    return {
+        "noise_quiet": 0.01 * rng.standard_normal(SR),
+        "noise_loud": np.clip(0.6 * rng.standard_normal(SR), -1, 0.999),
+        "sine_chord": 0.2 * (np.sin(2 * np.pi * 196 * t) + np.sin(2 * np.pi * 247 * t) + np.sin(2 * np.pi * 294 * t)),
+        "square_full_scale": 0.999 * square,
+        "square_negative_full": np.where(square > 0, 0.5, -1.0),
+        "decaying_pluck": np.exp(-5 * t) * np.sin(2 * np.pi * 110 * t) * 0.9,
+        "impulses": np.where(np.arange(SR) % 4000 == 0, 0.9, 0.0),
+        "silence": np.zeros(SR),
+        "dc_offset": 0.3 + 0.05 * rng.standard_normal(SR),
+    }
+
+
+# The sox package prints parameters with 6 decimals, so these are exact at 6 decimals.
+SETTINGS = [(20.0, 0.0), (50.0, 0.0), (33.3, 20.0), (100.0, 100.0), (0.0, 0.0), (47.123457, 5.5)]
+
+
+@pytest.mark.parametrize("gain_db,colour", SETTINGS)
+def test_sox_overdrive_equals_sox_python_package(gain_db, colour):
+    """Through the `sox` Python package (float64 in and out, dither off): bit-exact."""
+    require_binary("sox")
+    pysox = require_module("sox")
+    clipped_any = False
+    for name, x in _signals().items():
+        tfm = pysox.Transformer()
+        tfm.overdrive(gain_db=gain_db, colour=colour)
+        reference = tfm.build_array(input_array=x, sample_rate_in=SR)
+        ours = sox_overdrive(x, gain_db, colour)
+        assert np.max(np.abs(ours.astype(np.float32) - reference.astype(np.float32))) <= 1e-6, name
+        assert ours.tobytes() == reference.tobytes(), name  # bit-exact, signed zeros included
+        clipped_any |= bool(np.any(np.abs(reference) >= 1 - 2**-31))
+    if gain_db >= 20:
+        assert clipped_any, "no test signal reached full scale"
+
+
+@pytest.mark.parametrize("input_subtype", ["DOUBLE", "FLOAT"])
+def test_sox_overdrive_matches_sox_cli_on_wav_files(tmp_path, input_subtype):
+    """The CLI on WAV files, float32 output (which SoX writes on a 24-bit grid).
+
+    SoX rounds float64 input to int32 but truncates float32 input; one int32 step (2**-31)
+    amplified by the drive stays below 1e-6 up to 50 dB, the paper's range, so float32
+    input is checked up to there and float64 input over the whole range.
+    """
+    sox = require_binary("sox")
+    for name, x in _signals().items():
+        sf.write(tmp_path / "in.wav", x, SR, subtype=input_subtype)
+        x_read = sf.read(tmp_path / "in.wav", dtype="float64")[0]
+        for gain_db, colour in SETTINGS:
+            if input_subtype == "FLOAT" and gain_db > 50:
+                continue
+            subprocess.run([sox, "-D", "-V1", str(tmp_path / "in.wav"), "-e", "floating-point", "-b", "32",
+                            str(tmp_path / "out.wav"), "overdrive", repr(gain_db), repr(colour)], check=True)
+            reference = sf.read(tmp_path / "out.wav", dtype="float32")[0]
+            ours = sox_overdrive(x_read, gain_db, colour).astype(np.float32)
+            assert np.max(np.abs(ours - reference)) <= 1e-6, (name, gain_db, colour)
+
+
+def test_sox_binary_backend_gives_identical_data():
+    require_binary("sox")
+    for x in _signals().values():
+        for params in ({"gain_db": 42.0, "colour": 0.0}, {"gain_db": 27.123456789012, "colour": 0.0}):
+            numpy_out, _ = apply_effect("sox_overdrive", x, params, SR, "numpy")
+            sox_out, _ = apply_effect("sox_overdrive", x, params, SR, "sox")
+            assert numpy_out.tobytes() == sox_out.tobytes()
+
+
+def test_sox_overdrive_output_carries_half_the_input():
+    x = _signals()["sine_chord"]
+    y = sox_overdrive(x, 30.0, 0.0)
+    # out = 0.5 x + 0.75 y_dc_blocked with |y| <= ~4/3: the residual after removing 0.5x is bounded.
+    assert np.max(np.abs(y - 0.5 * x)) <= 1.0 + 1e-9
+    assert y.shape == x.shape and y.dtype == np.float64
+
+
+@pytest.mark.parametrize("bad", [{"gain_db": -1.0}, {"gain_db": 100.5}, {"gain_db": 20.0, "colour": 101.0}])
+def test_sox_overdrive_rejects_out_of_range_parameters(bad):
+    with pytest.raises(ValueError, match="outside"):
+        sox_overdrive(np.zeros(10), **bad)
+
+
+def test_effects_reject_non_mono_input():
+    with pytest.raises(ValueError, match="mono"):
+        hard_clip(np.zeros((2, 10)), 20.0)
+
+
+@pytest.mark.parametrize("gain_db", [0.0, 20.0, 37.5, 50.0])
+def test_hard_clip_is_the_scale_preserving_paper_clipping(gain_db):
+    x = 0.5 * np.sin(np.linspace(0, 40, 5000)) * np.linspace(0, 1, 5000)
+    g = 10 ** (gain_db / 20)
+    y = hard_clip(x, gain_db)
+    np.testing.assert_allclose(y, np.clip(g * x, -1, 1) / g, rtol=0, atol=1e-15)
+    mask = clipped_mask(y)
+    expected = np.abs(g * x) >= 1
+    if gain_db > 0:
+        np.testing.assert_array_equal(mask, expected)
+    np.testing.assert_array_equal(y[~mask], x[~mask])
+
+
+def test_soft_clip_is_scaled_tanh_and_bounded():
+    x = np.linspace(-1, 1, 1001)
+    y = soft_clip(x, 20.0)
+    np.testing.assert_allclose(y, np.tanh(10 * x) / 10)
+    assert np.max(np.abs(y)) <= 0.1
+    np.testing.assert_allclose(soft_clip(1e-6 * x, 20.0), 1e-6 * x, rtol=1e-6)  # linear for small inputs
+
+
+@pytest.mark.parametrize("sdr_db", [1.0, 3.0, 5.0, 7.0, 10.0, 15.0, 20.0, 35.0])
+def test_clip_to_sdr_reaches_the_target(sdr_db):
+    rng = np.random.default_rng(int(sdr_db * 10))
+    for x in (rng.standard_normal(20000) * 0.1, _signals()["sine_chord"], rng.laplace(size=8000)):
+        clipped, threshold = clip_to_sdr(x, sdr_db)
+        assert abs(plain_sdr(x, clipped) - sdr_db) <= 0.01
+        assert 0 < threshold <= 0.99 * np.max(np.abs(x))
+        np.testing.assert_array_equal(clipped, np.clip(x, -threshold, threshold))
+
+
+def test_clip_to_sdr_rejects_bad_targets():
+    x = np.random.default_rng(0).standard_normal(1000)
+    with pytest.raises(ValueError, match="> 0"):
+        clip_to_sdr(x, 0.0)
+    with pytest.raises(ValueError, match="0.99"):
+        clip_to_sdr(x, 120.0)  # clipping at 0.99*peak already costs more than that
+    with pytest.raises(ValueError, match="all-zero"):
+        clip_to_sdr(np.zeros(100), 10.0)
+
+
+def test_clipped_mask_with_threshold_and_tolerance():
+    y = np.array([0.1, -0.1, 0.0999999, 0.05, -0.0999])
+    assert clipped_mask(y, 0.1, tolerance=1e-5).tolist() == [True, True, True, False, False]
+    assert clipped_mask(np.zeros(4)).sum() == 0
+
+
+def _demo_folders(task: str):
+    return sorted(p for p in (require_paper_demo() / task).glob("*/*") if (p / "tar.wav").is_file())
+
+
+def _reproduce(task: str, folder) -> tuple[np.ndarray, np.ndarray, float]:
+    clean = sf.read(folder / "tar.wav")[0]
+    level = float(folder.name)
+    normalised = 0.5 * clean / np.max(np.abs(clean))
+    if task == "CEG_OD":
+        ours = sox_overdrive(normalised, level, colour=0.0)
+    elif task == "CEG_HC":
+        ours = hard_clip(normalised, level)
+    else:
+        ours = clip_to_sdr(normalised, level)[0]
+    return ours, sf.read(folder / "inp.wav")[0], level
+
+
+@pytest.mark.parametrize("task", ["CEG_OD", "CEG_HC", "ST_HC"])
+def test_effects_reproduce_the_papers_demo_inputs(task, capsys):
+    """From each demo `tar.wav`, our effect reproduces that folder's `inp.wav` at >= 45 dB SI-SDR."""
+    folders = _demo_folders(task)
+    assert len(folders) >= 14
+    lines = []
+    for folder in folders:
+        ours, theirs, level = _reproduce(task, folder)
+        score = si_sdr(theirs, ours)
+        clean = sf.read(folder / "tar.wav")[0]
+        measured = plain_sdr(clean, theirs) if task == "ST_HC" else float("nan")
+        lines.append(f"{task}/{folder.parent.name}/{folder.name}: SI-SDR {score:.1f} dB"
+                     + (f", demo input SDR {measured:.2f} dB vs nominal {level:g} dB" if task == "ST_HC" else ""))
+        assert score >= 45.0, lines[-1]
+    with capsys.disabled():
+        print("\n" + "\n".join(lines))

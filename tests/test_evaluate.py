@@ -1,0 +1,214 @@
+"""`bench evaluate`: the submission contract, bad submissions, results and resumption."""
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchmark.cli import main as bench
+from benchmark.data import iter_examples
+from benchmark.evaluate import evaluate
+from benchmark.generate import generate_task
+from benchmark.metrics import si_sdr
+from benchmark.submission import SubmissionError
+from conftest import REPO_ROOT, small_recipe
+
+BASELINES = REPO_ROOT / "baselines"
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    """A tiny hard-clipping task: 14 test examples of 2 s (2 clips x 7 gains)."""
+    root = tmp_path_factory.mktemp("data")
+    generate_task(small_recipe(root, "synth-hc", name="tiny-hc"), root, progress=False)
+    return root
+
+
+def write_submission(tmp_path: Path, body: str, name: str = "model.py") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(body))
+    return path
+
+
+def run(submission: Path, data: Path, results: Path, **kwargs) -> dict:
+    return evaluate(submission, "tiny-hc", data, results, progress=False, **kwargs)
+
+
+def test_passthrough_scores_equal_the_input_scores(data, tmp_path):
+    summary = run(BASELINES / "passthrough.py", data, tmp_path)
+    table = pd.read_parquet(tmp_path / "passthrough" / "tiny-hc" / "metrics.parquet")
+    assert len(table) == 14 and summary["examples"] == 14
+    for name in ("sdr", "si_sdr", "mel_distance", "mr_mel_distance"):
+        np.testing.assert_array_equal(table[name], table[f"{name}_input"])
+    assert (table["delta_si_sdr"] == 0).all()
+    # The input's SI-SDR is the real one, recomputed independently here.
+    rows = list(iter_examples(data / "tiny-hc", "test"))
+    expected = [si_sdr(r["clean"], r["distorted"]) for r in rows]
+    np.testing.assert_allclose(table["si_sdr_input"], expected, rtol=1e-12)
+    assert sorted(summary["by_level"]) == ["20", "25", "30", "35", "40", "45", "50"]
+    level = summary["by_level"]["20"]["si_sdr"]
+    assert level["n"] == 2 and level["mean"] == pytest.approx(np.mean(table["si_sdr"][table["level"] == 20]))
+    assert summary["submission_sha256"] and summary["data_fingerprint"] and summary["versions"]["numpy"]
+    assert summary["real_time_factor"] > 0 and summary["oracle"] is False
+
+
+def test_oracle_irm_sees_the_target_and_improves(data, tmp_path):
+    summary = run(BASELINES / "oracle_irm.py", data, tmp_path)
+    assert summary["oracle"] is True
+    assert summary["metrics"]["delta_si_sdr"]["median"] > 1.0
+
+
+def test_finished_evaluation_is_reused_until_submission_or_data_change(data, tmp_path):
+    model = write_submission(tmp_path, """
+        class Model:
+            sample_rate = 16000
+            def __init__(self, task, device="cpu"): pass
+            def __call__(self, x): return x * 0.5
+    """)
+    first = run(model, data, tmp_path / "r")
+    assert "reused" not in first
+    assert run(model, data, tmp_path / "r").get("reused") is True
+    model.write_text(model.read_text() + "\n# changed\n")
+    assert "reused" not in run(model, data, tmp_path / "r")
+
+
+def test_resampling_when_the_model_rate_differs(data, tmp_path):
+    model = write_submission(tmp_path, """
+        class Model:
+            sample_rate = 8000
+            def __init__(self, task, device="cpu"): pass
+            def __call__(self, x):
+                assert x.shape[-1] == 16000  # 2 s at 8 kHz
+                return x
+    """)
+    summary = run(model, data, tmp_path)
+    assert summary["resampled"] is True and summary["model_sample_rate"] == 8000
+    # A round trip through 8 kHz loses the top half of the band, nothing else.
+    assert summary["metrics"]["si_sdr"]["median"] > 0
+
+
+BAD_CALLS = {
+    "raises": ("raise ValueError('boom')", "ValueError: boom"),
+    "nan": ("y = x.copy(); y[1, 5] = float('nan'); return y", "returned NaN for test-000001"),
+    "inf": ("y = x.copy(); y[0, 5] = float('inf'); return y", "returned Inf for test-000000"),
+    "shape": ("return x[:, :-1]", "returned shape"),
+    "dtype": ("return x.astype('float64')", "returned dtype float64, not float32"),
+    "type": ("return x.tolist()", "returned builtins.list, not a numpy array"),
+    "segfault": ("import ctypes; ctypes.string_at(0)", "died (killed by SIGSEGV)"),
+    "oom_killed": ("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", "died (killed by SIGKILL)"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CALLS))
+def test_bad_outputs_fail_clearly_and_write_nothing(data, tmp_path, case, capsys):
+    body, message = BAD_CALLS[case]
+    model = write_submission(tmp_path, f"""
+        class Model:
+            sample_rate = 16000
+            def __init__(self, task, device="cpu"): pass
+            def __call__(self, x):
+                {body}
+    """, name=f"bad_{case}.py")
+    code = bench(["evaluate", "--submission", str(model), "--task", "tiny-hc", "--data", str(data),
+                  "--results", str(tmp_path / "r"), "--batch-size", "4"])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "test-0000" in err
+    assert not (tmp_path / "r" / f"bad_{case}" / "tiny-hc" / "summary.json").exists()
+
+
+def test_hang_times_out_naming_the_examples(data, tmp_path):
+    model = write_submission(tmp_path, """
+        import time
+        class Model:
+            sample_rate = 16000
+            def __init__(self, task, device="cpu"): pass
+            def __call__(self, x):
+                time.sleep(600)
+    """)
+    with pytest.raises(SubmissionError, match=r"timed out after 3 s on test-000000\.\.test-000003"):
+        run(model, data, tmp_path, batch_size=4, timeout=3)
+
+
+@pytest.mark.parametrize("body,message", [
+    ("class Model(:\n    pass\n", "syntax error at line 1"),
+    ("x = 1\n", "defines no class `Model`"),
+    ("class Model:\n    def __call__(self, x): return x\n", "`Model.sample_rate` is missing"),
+    ("class Model:\n    sample_rate = '16k'\n", "not a positive int"),
+    ("import not_a_package_xyz\n", "importing it raised ModuleNotFoundError"),
+    ("class Model:\n    sample_rate = 16000\n    def __init__(self, task, device): raise RuntimeError('no weights')\n",
+     "RuntimeError: no weights"),
+])
+def test_invalid_submission_files_fail_before_any_work(data, tmp_path, body, message):
+    model = write_submission(tmp_path, body)
+    with pytest.raises(SubmissionError, match=message):
+        run(model, data, tmp_path / "r")
+    assert not (tmp_path / "r").exists() or not list((tmp_path / "r").rglob("batch-*.parquet"))
+
+
+def test_failed_run_leaves_earlier_results_untouched(data, tmp_path):
+    model = write_submission(tmp_path, """
+        class Model:
+            sample_rate = 16000
+            def __init__(self, task, device="cpu"): pass
+            def __call__(self, x): return x
+    """)
+    run(model, data, tmp_path / "r")
+    out = tmp_path / "r" / "model" / "tiny-hc"
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    model.write_text(model.read_text().replace("return x", "raise RuntimeError('regressed')"))
+    with pytest.raises(SubmissionError, match="regressed"):
+        run(model, data, tmp_path / "r")
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+
+
+def test_interrupted_evaluation_resumes_where_it_stopped(data, tmp_path):
+    """A run that dies on its third batch keeps two; the rerun processes only the rest."""
+    calls = tmp_path / "calls.txt"
+    model = write_submission(tmp_path, f"""
+        from pathlib import Path
+        CALLS = Path({str(calls)!r})
+        class Model:
+            sample_rate = 16000
+            def __init__(self, task, device="cpu"): pass
+            def __call__(self, x):
+                done = CALLS.read_text().count("x") if CALLS.exists() else 0
+                if done == 2 and not Path({str(tmp_path / 'ok')!r}).exists():
+                    raise KeyboardInterrupt  # stands in for a Ctrl-C
+                with CALLS.open("a") as f:
+                    f.write("x")
+                return x
+    """)
+    with pytest.raises(SubmissionError):
+        run(model, data, tmp_path / "r", batch_size=4)
+    assert calls.read_text() == "xx"
+    (tmp_path / "ok").touch()
+    summary = run(model, data, tmp_path / "r", batch_size=4)
+    assert calls.read_text() == "xxxx"  # 14 examples = 4 batches: 2 before, 2 after
+    assert summary["examples"] == 14
+    assert not list((tmp_path / "r" / "model" / "tiny-hc").glob(".partial-*"))
+
+
+def test_not_applicable_submission_is_recorded_as_such(data, tmp_path):
+    model = write_submission(tmp_path, """
+        class Model:
+            sample_rate = 16000
+            @staticmethod
+            def supports(task): return not task.endswith("-hc")
+            def __init__(self, task, device="cpu"): raise AssertionError("never built")
+            def __call__(self, x): return x
+    """)
+    summary = run(model, data, tmp_path)
+    assert summary["applicable"] is False
+    stored = json.loads((tmp_path / "model" / "tiny-hc" / "summary.json").read_text())
+    assert stored["applicable"] is False and not (tmp_path / "model" / "tiny-hc" / "metrics.parquet").exists()
+
+
+def test_cli_prints_a_table(data, tmp_path, capsys):
+    assert bench(["evaluate", "--submission", str(BASELINES / "passthrough.py"), "--task", "tiny-hc",
+                  "--data", str(data), "--results", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "passthrough on tiny-hc" in out and "si_sdr" in out and "mr_mel_distance" in out
