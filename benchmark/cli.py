@@ -6,7 +6,10 @@ import sys
 import time
 from pathlib import Path
 
-from .recipes import DEFAULT_TASKS, RecipeError, get_recipe, known_tasks
+from .recipes import DEFAULT_TASKS, REPO_ROOT, RecipeError, get_recipe, known_tasks
+
+LEADERBOARD_DIR = REPO_ROOT / "leaderboard"
+DEMO_DIR = REPO_ROOT.parent / "shared" / "paper-demo"
 
 FORMATS = {"parquet": ("parquet",), "wav": ("wav",), "both": ("parquet", "wav")}
 
@@ -95,6 +98,72 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_train(args: argparse.Namespace) -> int:
+    from .train import train
+
+    checkpoint = train(args.model, args.task, args.data, args.out, args.epochs, args.minutes, args.device,
+                       args.config, args.seed, args.batch_size, args.crop_seconds, args.lr)
+    print(f"{args.model} on {args.task}: best val SI-SDR {checkpoint['val_si_sdr']:.2f} dB at epoch "
+          f"{checkpoint['best_epoch']} of {checkpoint['epochs']} ({checkpoint['train_seconds'] / 60:.1f} min, "
+          f"{checkpoint['num_parameters']} parameters) -> {Path(args.out) / args.model / (args.task + '.pt')}")
+    return 0
+
+
+def _cmd_leaderboard(args: argparse.Namespace) -> int:
+    from .leaderboard import render
+
+    for path in render(args.results, args.out):
+        print(path)
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .pipeline import run
+
+    run(args.data, args.results, args.task, args.device, args.workers, args.out)
+    print(f"leaderboard written to {args.out}/README.md and {args.out}/index.html")
+    return 0
+
+
+def _demo_rows(demo_dir: str, device: str) -> list:
+    from .paper_demo import score_demo
+    from .pipeline import BASELINES_DIR, REGISTERED
+
+    return score_demo(demo_dir, {name: BASELINES_DIR / f for name, f in REGISTERED.items()}, device)
+
+
+def _cmd_paper_demo(args: argparse.Namespace) -> int:
+    from .paper_demo import write_markdown
+
+    write_markdown(_demo_rows(args.demo_dir, args.device), args.out)
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from .paper_demo import published_entries, write_markdown
+    from .pipeline import check
+
+    extra = {}
+    if args.demo_dir:
+        rows = _demo_rows(args.demo_dir, args.device)
+        write_markdown(rows, Path(args.leaderboard) / "paper-demo.md")
+        extra = published_entries(rows)
+    moved = check(args.data, args.results, args.update, args.device, args.workers,
+                  Path(args.leaderboard) / "published.json", extra)
+    if args.update:
+        print(f"rewrote {Path(args.leaderboard) / 'published.json'}")
+        return 0
+    if not moved:
+        print("bench check: every published number holds")
+        return 0
+    print(f"bench check: {len(moved)} published number(s) moved beyond their tolerance:")
+    print(f"  {'entry':<40} {'field':<28} {'published':>14} {'now':>14}")
+    for key, field, old, new in moved:
+        print(f"  {key:<40} {field:<28} {old!s:>14} {new!s:>14}")
+    return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bench", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -131,6 +200,53 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--batch-size", type=int, default=8)
     ev.add_argument("--timeout", type=float, default=600.0, help="seconds allowed per batch (default 600)")
     ev.set_defaults(run=_cmd_evaluate)
+
+    tr = sub.add_parser("train", help="train a neural baseline on a generated task")
+    tr.add_argument("--model", required=True, help="demucs, waveunet, crafx or openunmix")
+    tr.add_argument("--task", required=True)
+    tr.add_argument("--data", default="data")
+    tr.add_argument("--out", default="runs", help="writes OUT/MODEL/TASK.pt, .csv, .png (default ./runs)")
+    budget = tr.add_mutually_exclusive_group(required=True)
+    budget.add_argument("--epochs", type=int)
+    budget.add_argument("--minutes", type=float, help="stop after the epoch in which this budget runs out")
+    tr.add_argument("--config", default="small", help="named model size: small (CPU) or paper")
+    tr.add_argument("--device", default="cpu")
+    tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--batch-size", type=int, default=8)
+    tr.add_argument("--crop-seconds", type=float, default=2.0)
+    tr.add_argument("--lr", type=float, default=3e-4)
+    tr.set_defaults(run=_cmd_train)
+
+    lb = sub.add_parser("leaderboard", help="render tables and plots of every evaluated submission")
+    lb.add_argument("--results", default="results")
+    lb.add_argument("--out", default=str(LEADERBOARD_DIR))
+    lb.set_defaults(run=_cmd_leaderboard)
+
+    rn = sub.add_parser("run", help="the whole default benchmark: data, every baseline, the leaderboard")
+    rn.add_argument("--task", action="append", help="task (repeatable; default: the three default tasks)")
+    rn.add_argument("--data", default="data")
+    rn.add_argument("--results", default="results")
+    rn.add_argument("--out", default=str(LEADERBOARD_DIR), help="leaderboard folder")
+    rn.add_argument("--device", default="cpu")
+    rn.add_argument("--workers", type=int, default=2, help="generation workers (default 2)")
+    rn.set_defaults(run=_cmd_run)
+
+    ck = sub.add_parser("check", help="recompute the published leaderboard numbers; fail if one moved")
+    ck.add_argument("--data", default="data")
+    ck.add_argument("--results", default="results")
+    ck.add_argument("--leaderboard", default=str(LEADERBOARD_DIR), help="folder holding published.json")
+    ck.add_argument("--demo-dir", default=str(DEMO_DIR) if DEMO_DIR.is_dir() else None,
+                    help="the paper's demo audio, checked too (default ../shared/paper-demo if present)")
+    ck.add_argument("--update", action="store_true", help="rewrite published.json (a deliberate, reviewed act)")
+    ck.add_argument("--device", default="cpu")
+    ck.add_argument("--workers", type=int, default=2)
+    ck.set_defaults(run=_cmd_check)
+
+    pd_ = sub.add_parser("paper-demo", help="score the paper's demo outputs and our baselines on its clips")
+    pd_.add_argument("--demo-dir", required=True, help="e.g. ../shared/paper-demo")
+    pd_.add_argument("--out", default=str(LEADERBOARD_DIR / "paper-demo.md"))
+    pd_.add_argument("--device", default="cpu")
+    pd_.set_defaults(run=_cmd_paper_demo)
     return parser
 
 
@@ -141,9 +257,19 @@ def main(argv: list[str] | None = None) -> int:
     from .sources import SourceError
     from .submission import SubmissionError
 
+    errors = (RecipeError, SourceError, GenerateError, DataError, SubmissionError)
+    if args.command in ("check", "run", "leaderboard"):
+        from .pipeline import CheckError
+
+        errors += (CheckError, FileNotFoundError)
+    if args.command == "train":
+        from .neural import CheckpointError
+
+        errors += (CheckpointError,)
+
     try:
         return args.run(args)
-    except (RecipeError, SourceError, GenerateError, DataError, SubmissionError) as exc:
+    except errors as exc:
         print(f"bench {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

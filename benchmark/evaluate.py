@@ -135,16 +135,28 @@ def _score_batch(runner: SubmissionRunner, batch: list[dict[str, Any]], task_rat
     return table
 
 
-def _stats(values: pd.Series) -> dict[str, float | int]:
-    """Median [Q1, Q3], mean and the 95 % confidence half-width of the mean (Student t)."""
+def _stats(values: pd.Series) -> dict[str, float | int | None]:
+    """Median [Q1, Q3], mean and the 95 % confidence half-width of the mean (Student t).
+
+    NaN scores (undefined) are left out. Infinite ones are kept: museval's SDR of a window
+    reconstructed exactly is +inf, so an input that is unclipped in most windows has an
+    infinite SDR; quartiles then may be +inf, and the mean is +inf with no interval.
+    """
     v = values.to_numpy(dtype=np.float64)
     v = v[~np.isnan(v)]
     if v.size == 0:
         return {"n": 0, "median": None, "q1": None, "q3": None, "mean": None, "ci95": None}
-    ci = float(scipy.stats.t.ppf(0.975, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size)) if v.size > 1 else None
-    q1, median, q3 = np.percentile(v, [25, 50, 75])
-    return {"n": int(v.size), "median": float(median), "q1": float(q1), "q3": float(q3), "mean": float(v.mean()),
-            "ci95": ci}
+    big = np.finfo(np.float64).max
+    quartiles = np.percentile(np.clip(v, -big, big), [25, 50, 75])  # interpolate without inf - inf
+    overflow = np.abs(quartiles) >= big / 2
+    quartiles[overflow] = np.copysign(np.inf, quartiles[overflow])
+    q1, median, q3 = quartiles
+    with np.errstate(invalid="ignore"):
+        mean = float(v.mean())
+    finite = np.isfinite(v).all()
+    ci = float(scipy.stats.t.ppf(0.975, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size)) if v.size > 1 and finite else None
+    return {"n": int(v.size), "median": float(median), "q1": float(q1), "q3": float(q3),
+            "mean": None if math.isnan(mean) else mean, "ci95": ci}
 
 
 def metric_columns() -> list[str]:
@@ -184,7 +196,7 @@ def evaluate(submission: str | Path, task: str, data: str | Path = "data", resul
         return {**summary, "reused": True}
     with SubmissionRunner(submission, task, device, timeout) as runner:
         base = {"submission": name, "submission_file": str(submission), "task": task, "split": split,
-                "data_fingerprint": manifest["fingerprint"], "harness_version": HARNESS_VERSION,
+                "paper_task": manifest["recipe"].get("paper_task", ""), "data_fingerprint": manifest["fingerprint"], "harness_version": HARNESS_VERSION,
                 "versions": package_versions(), "device": device, "batch_size": batch_size}
         if runner.not_applicable:
             summary = {**base, "applicable": False, "reason": runner.not_applicable, "files": [],

@@ -10,6 +10,7 @@ import soundfile as sf
 from benchmark.effects import (apply_effect, clip_to_sdr, clipped_mask, hard_clip, plain_sdr, soft_clip,
                                sox_overdrive)
 from benchmark.metrics import si_sdr
+from benchmark.paper_demo import reproduce_input
 from conftest import require_binary, require_module, require_paper_demo
 
 SR = 16000
@@ -156,19 +157,6 @@ def _demo_folders(task: str):
     return sorted(p for p in (require_paper_demo() / task).glob("*/*") if (p / "tar.wav").is_file())
 
 
-def _reproduce(task: str, folder) -> tuple[np.ndarray, np.ndarray, float]:
-    clean = sf.read(folder / "tar.wav")[0]
-    level = float(folder.name)
-    normalised = 0.5 * clean / np.max(np.abs(clean))
-    if task == "CEG_OD":
-        ours = sox_overdrive(normalised, level, colour=0.0)
-    elif task == "CEG_HC":
-        ours = hard_clip(normalised, level)
-    else:
-        ours = clip_to_sdr(normalised, level)[0]
-    return ours, sf.read(folder / "inp.wav")[0], level
-
-
 @pytest.mark.parametrize("task", ["CEG_OD", "CEG_HC", "ST_HC"])
 def test_effects_reproduce_the_papers_demo_inputs(task, capsys):
     """From each demo `tar.wav`, our effect reproduces that folder's `inp.wav` at >= 45 dB SI-SDR."""
@@ -176,9 +164,9 @@ def test_effects_reproduce_the_papers_demo_inputs(task, capsys):
     assert len(folders) >= 14
     lines = []
     for folder in folders:
-        ours, theirs, level = _reproduce(task, folder)
-        score = si_sdr(theirs, ours)
-        clean = sf.read(folder / "tar.wav")[0]
+        clean, theirs = sf.read(folder / "tar.wav")[0], sf.read(folder / "inp.wav")[0]
+        level = float(folder.name)
+        score = si_sdr(theirs, reproduce_input(task, clean, level))
         measured = plain_sdr(clean, theirs) if task == "ST_HC" else float("nan")
         lines.append(f"{task}/{folder.parent.name}/{folder.name}: SI-SDR {score:.1f} dB"
                      + (f", demo input SDR {measured:.2f} dB vs nominal {level:g} dB" if task == "ST_HC" else ""))

@@ -1,0 +1,159 @@
+"""``bench train``: train a neural baseline on a generated task.
+
+Random crops of the train split (seeded by seed, epoch and example), shuffled by a generator
+seeded by (seed, epoch); validation on the whole val split after every epoch (loss and
+mean SI-SDR). After each epoch the full state (weights, optimiser, history, best weights)
+is saved atomically to ``OUT/NAME/TASK.state.pt``, so an interrupted run resumes from its
+last finished epoch and, on CPU, ends with the same weights as an uninterrupted one.
+The result is ``OUT/NAME/TASK.pt`` (best-validation weights, config, data fingerprint, code
+version), ``TASK.csv`` (the training curve) and ``TASK.png`` (its plot).
+"""
+from __future__ import annotations
+
+import copy
+import csv
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from .atomic import atomic_path
+from .data import load_manifest
+from .losses import training_loss
+from .metrics import si_sdr
+from .neural import CheckpointError, build_network, checkpoint_path, code_version, parameter_count
+from .torch_data import DistortionDataset
+
+CURVE_FIELDS = ("epoch", "train_loss", "val_loss", "val_si_sdr", "seconds")
+
+
+def _validate(net: torch.nn.Module, val: DistortionDataset, device: str, batch_size: int) -> tuple[float, float]:
+    """Mean loss and mean SI-SDR (dB) over the whole val split."""
+    net.eval()
+    losses, scores = [], []
+    with torch.no_grad():
+        for start in range(0, len(val), batch_size):
+            items = [val[i] for i in range(start, min(start + batch_size, len(val)))]
+            distorted = torch.stack([d for d, _ in items]).to(device)
+            clean = torch.stack([c for _, c in items]).to(device)
+            estimate = net(distorted)
+            losses.append(float(training_loss(estimate, clean)) * len(items))
+            scores.extend(np.atleast_1d(si_sdr(clean.cpu().numpy(), estimate.cpu().numpy())))
+    net.train()
+    return sum(losses) / len(val), float(np.nanmean(scores))
+
+
+def _save(path: Path, data: dict[str, Any]) -> None:
+    with atomic_path(path) as temp:
+        torch.save(data, temp)
+
+
+def _write_curve(path: Path, history: list[dict[str, float]]) -> None:
+    with atomic_path(path) as temp:
+        with open(temp, "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=CURVE_FIELDS)
+            writer.writeheader()
+            writer.writerows(history)
+
+
+def plot_curve(path: Path, history: list[dict[str, float]], title: str) -> None:
+    """Training and validation loss, and validation SI-SDR, against the epoch (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = [h["epoch"] for h in history]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2))
+    left.plot(epochs, [h["train_loss"] for h in history], label="train")
+    left.plot(epochs, [h["val_loss"] for h in history], label="val")
+    left.set(xlabel="epoch", ylabel="loss (-SDR/10 + MR-STFT)")
+    left.legend()
+    right.plot(epochs, [h["val_si_sdr"] for h in history], color="C2")
+    right.set(xlabel="epoch", ylabel="val SI-SDR (dB)")
+    fig.suptitle(title)
+    fig.tight_layout()
+    with atomic_path(path) as temp:
+        fig.savefig(temp, format="png", dpi=100)
+    plt.close(fig)
+
+
+def train(name: str, task: str, data: str | Path = "data", out: str | Path = "runs", epochs: int | None = None,
+          minutes: float | None = None, device: str = "cpu", config: str = "small", seed: int = 0,
+          batch_size: int = 8, crop_seconds: float = 2.0, lr: float = 3e-4, progress: bool = True) -> dict[str, Any]:
+    """Train (or resume training) one model on one task; returns the final checkpoint dict.
+
+    Stops after ``epochs`` epochs, or after the epoch in which ``minutes`` of training ran out.
+    """
+    if epochs is None and minutes is None:
+        raise ValueError("give --epochs or --minutes")
+    task_dir = Path(data) / task
+    manifest = load_manifest(task_dir)
+    rate = manifest["recipe"]["sample_rate"]
+    final_path = checkpoint_path(name, task, out)
+    state_path = final_path.with_suffix(".state.pt")
+    torch.manual_seed(seed)
+    if device == "cpu":
+        torch.use_deterministic_algorithms(True)
+    net, kwargs = build_network(name, config)
+    net.to(device)
+    optimiser = torch.optim.Adam(net.parameters(), lr=lr)
+    run = {"model": name, "config": kwargs, "task": task, "data_fingerprint": manifest["fingerprint"],
+           "seed": seed, "batch_size": batch_size, "crop_seconds": crop_seconds, "lr": lr}
+    history: list[dict[str, float]] = []
+    best: dict[str, Any] = {"val_si_sdr": -np.inf, "weights": copy.deepcopy(net.state_dict()), "epoch": 0}
+    if state_path.is_file():
+        state = torch.load(state_path, map_location=device, weights_only=False)
+        if state["run"] != run:
+            differs = sorted(k for k in run if state["run"].get(k) != run[k])
+            raise CheckpointError(f"{state_path} was trained with other settings ({', '.join(differs)}); "
+                                  f"delete it or choose another --out")
+        net.load_state_dict(state["weights"])
+        optimiser.load_state_dict(state["optimiser"])
+        history, best = state["history"], state["best"]
+    train_set = DistortionDataset(task_dir, "train", crop=round(crop_seconds * rate), seed=seed)
+    val_set = DistortionDataset(task_dir, "val")
+    spent = sum(h["seconds"] for h in history)
+    epoch = len(history)
+    while (epochs is None or epoch < epochs) and (minutes is None or spent < minutes * 60):
+        epoch += 1
+        start = time.perf_counter()
+        train_set.set_epoch(epoch)
+        order = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(seed * 100003 + epoch))
+        batches = [order[i : i + batch_size] for i in range(0, len(order) - batch_size + 1, batch_size)]
+        total = 0.0
+        with tqdm(batches, desc=f"{name} {task} epoch {epoch}", unit="batch", disable=not progress,
+                  leave=False) as bar:
+            for indices in bar:
+                items = [train_set[int(i)] for i in indices]
+                distorted = torch.stack([d for d, _ in items]).to(device)
+                clean = torch.stack([c for _, c in items]).to(device)
+                loss = training_loss(net(distorted), clean)
+                optimiser.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
+                optimiser.step()
+                total += float(loss.detach())
+                bar.set_postfix(loss=f"{total / (bar.n + 1):.3f}")
+        val_loss, val_score = _validate(net, val_set, device, batch_size)
+        seconds = time.perf_counter() - start
+        spent += seconds
+        history.append({"epoch": epoch, "train_loss": total / len(batches), "val_loss": val_loss,
+                        "val_si_sdr": val_score, "seconds": seconds})
+        if val_score > best["val_si_sdr"]:
+            best = {"val_si_sdr": val_score, "weights": copy.deepcopy(net.state_dict()), "epoch": epoch}
+        if progress:
+            tqdm.write(f"{name} {task} epoch {epoch}: train loss {total / len(batches):.3f}, "
+                       f"val loss {val_loss:.3f}, val SI-SDR {val_score:.2f} dB ({seconds:.0f} s)")
+        _save(state_path, {"run": run, "weights": net.state_dict(), "optimiser": optimiser.state_dict(),
+                           "history": history, "best": best})
+        _write_curve(final_path.with_suffix(".csv"), history)
+    plot_curve(final_path.with_suffix(".png"), history, f"{name} ({config}) on {task}")
+    checkpoint = {**run, "weights": best["weights"], "best_epoch": best["epoch"], "epochs": len(history),
+                  "val_si_sdr": best["val_si_sdr"], "train_seconds": spent, "num_parameters": parameter_count(net),
+                  "code_version": code_version(name)}
+    _save(final_path, checkpoint)
+    return checkpoint
