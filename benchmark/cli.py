@@ -15,11 +15,11 @@ FORMATS = {"parquet": ("parquet",), "wav": ("wav",), "both": ("parquet", "wav")}
 
 
 def _cmd_tasks(args: argparse.Namespace) -> int:
-    print(f"{'task':<17} {'source':<13} {'effect':<14} {'level':<8} {'train':>6} {'val':>5} {'test':>5}  description")
+    print(f"{'task':<20} {'source':<13} {'effect':<22} {'level':<9} {'train':>6} {'val':>5} {'test':>5}  description")
     for name in known_tasks():
         r = get_recipe(name)
         counts = [r.num_examples(s) for s in ("train", "val", "test")]
-        print(f"{name:<17} {r.source:<13} {r.effect.name:<14} {r.effect.level:<8} "
+        print(f"{name:<20} {r.source:<13} {r.effect.name:<22} {r.effect.level:<9} "
               f"{counts[0]:>6} {counts[1]:>5} {counts[2]:>5}  {r.description}"
               + ("  [default]" if name in DEFAULT_TASKS else ""))
     return 0
@@ -101,6 +101,10 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 def _cmd_train(args: argparse.Namespace) -> int:
     from .train import train
 
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     checkpoint = train(args.model, args.task, args.data, args.out, args.epochs, args.minutes, args.device,
                        args.config, args.seed, args.batch_size, args.crop_seconds, args.lr)
     print(f"{args.model} on {args.task}: best val SI-SDR {checkpoint['val_si_sdr']:.2f} dB at epoch "
@@ -214,7 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--seed", type=int, default=0)
     tr.add_argument("--batch-size", type=int, default=8)
     tr.add_argument("--crop-seconds", type=float, default=2.0)
-    tr.add_argument("--lr", type=float, default=3e-4)
+    tr.add_argument("--lr", type=float, default=1e-3)
+    tr.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     tr.set_defaults(run=_cmd_train)
 
     lb = sub.add_parser("leaderboard", help="render tables and plots of every evaluated submission")

@@ -156,6 +156,7 @@ def apply_effect(name: str, x: np.ndarray, params: dict, sample_rate: int = 1600
 
     ``params`` are the effect's keyword arguments, exactly as a dataset row records them.
     ``backend="sox"`` runs SoX's overdrive through the ``sox`` binary instead of numpy.
+    ``pedalboard_*`` effects are those of ``benchmark.pedals`` (the optional extra).
     """
     if name == "sox_overdrive":
         if backend == "sox":
@@ -169,4 +170,9 @@ def apply_effect(name: str, x: np.ndarray, params: dict, sample_rate: int = 1600
         return soft_clip(x, **params), None
     if name == "clip_to_sdr":
         return clip_to_sdr(x, **params)
+    if name.startswith("pedalboard_"):
+        from . import pedals
+
+        threshold = 10.0 ** (params["threshold_db"] / 20.0) if name == "pedalboard_clipping" else None
+        return getattr(pedals, name)(x, sample_rate=sample_rate, **params), threshold
     raise ValueError(f"unknown effect '{name}'")

@@ -28,7 +28,7 @@ from .sources import BadAudioError, draw_clean_segment, open_source, rng_for
 from .storage import combined_sha256, example_sha256, write_shard, write_wav_part
 
 FORMAT_VERSION = 1
-_STREAM_LEVEL = 1
+_STREAM_LEVEL, _STREAM_PARAMS = 1, 3  # rng streams (0 and 2 draw segments, see sources.py)
 
 
 class GenerateError(RuntimeError):
@@ -67,6 +67,14 @@ def example_level(recipe: Recipe, split: str, index: int) -> tuple[int, float]:
     return index, float(rng_for(recipe.seed, _STREAM_LEVEL, split, index).uniform(low, high))
 
 
+def drawn_params(recipe: Recipe, split: str, clip: int) -> dict[str, float]:
+    """The effect parameters a recipe draws per clip (shared by a test clip's grid levels)."""
+    if not recipe.effect.draw:
+        return {}
+    rng = rng_for(recipe.seed, _STREAM_PARAMS, split, clip)
+    return {key: float(rng.uniform(low, high)) for key, (low, high) in sorted(recipe.effect.draw.items())}
+
+
 def make_example(recipe: Recipe, source, split: str, index: int, options: Options) -> tuple[dict[str, Any], dict]:
     """One example as a row dict, and the counts of skipped candidate segments."""
     if not 0 <= index < recipe.num_examples(split):
@@ -80,7 +88,7 @@ def make_example(recipe: Recipe, source, split: str, index: int, options: Option
         raise GenerateError(f"{exc}; use --skip-bad to skip bad files") from None
     peak = np.max(np.abs(segment.audio))
     clean = (segment.audio * (recipe.peak / peak)).astype(np.float32)
-    params = {**recipe.effect.fixed, recipe.effect.level: level}
+    params = {**recipe.effect.fixed, **drawn_params(recipe, split, clip), recipe.effect.level: level}
     distorted, threshold = apply_effect(recipe.effect.name, clean.astype(np.float64), params,
                                         recipe.sample_rate, options.backend)
     distorted = distorted.astype(np.float32)

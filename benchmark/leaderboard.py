@@ -32,7 +32,7 @@ DISPLAY = {"passthrough": "distorted input", "oracle_irm": "IRM", "aspade": "A-S
 TABLE_COLUMNS = ("sdr", "si_sdr", "delta_si_sdr", "mel_distance", "mr_mel_distance")
 HEADERS = {"sdr": "SDR (dB)", "si_sdr": "SI-SDR (dB)", "delta_si_sdr": "ΔSI-SDR (dB)", "mel_distance": "mel dist. (dB)",
            "mr_mel_distance": "MR mel dist."}
-LEVEL_NAMES = {"gain_db": "gain (dB)", "sdr_db": "input SDR (dB)"}
+LEVEL_NAMES = {"gain_db": "gain (dB)", "sdr_db": "input SDR (dB)", "drive_db": "drive (dB)"}
 
 
 def display_name(submission: str) -> str:

@@ -22,13 +22,8 @@ from .recipes import REPO_ROOT
 
 BASELINES_DIR = REPO_ROOT / "baselines"
 CHECKPOINTS_DIR = BASELINES_DIR / "checkpoints"
-# model name -> (file under baselines/, nn.Module class name)
-MODELS = {
-    "demucs": ("demucs.py", "Demucs"),
-    "waveunet": ("waveunet.py", "WaveUNet"),
-    "crafx": ("crafx.py", "CRAFX"),
-    "openunmix": ("openunmix.py", "OpenUnmix"),
-}
+# model name -> its nn.Module class, defined in baselines/NAME.py
+MODELS = {"demucs": "Demucs", "waveunet": "WaveUNet", "crafx": "CRAFX", "openunmix": "OpenUnmix"}
 
 
 class CheckpointError(ValueError):
@@ -36,10 +31,10 @@ class CheckpointError(ValueError):
 
 
 def load_baseline_module(name: str):
-    """The module of a registered baseline, imported from its file under baselines/."""
-    if name not in MODELS:
-        raise CheckpointError(f"unknown model '{name}'; known: {', '.join(MODELS)}")
-    path = BASELINES_DIR / MODELS[name][0]
+    """The module of a baseline, imported from its file ``baselines/NAME.py``."""
+    path = BASELINES_DIR / f"{name}.py"
+    if not path.is_file():
+        raise CheckpointError(f"no baseline '{name}' ({path}); neural models: {', '.join(MODELS)}")
     spec = importlib.util.spec_from_file_location(f"baselines_{name}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -48,8 +43,10 @@ def load_baseline_module(name: str):
 
 def network_class(name: str) -> tuple[type[torch.nn.Module], dict[str, dict[str, Any]]]:
     """The nn.Module class of a registered model and its named configs."""
+    if name not in MODELS:
+        raise CheckpointError(f"unknown model '{name}'; known: {', '.join(MODELS)}")
     module = load_baseline_module(name)
-    return getattr(module, MODELS[name][1]), module.CONFIGS
+    return getattr(module, MODELS[name]), module.CONFIGS
 
 
 def build_network(name: str, config: str | dict[str, Any]) -> tuple[torch.nn.Module, dict[str, Any]]:
@@ -64,7 +61,7 @@ def build_network(name: str, config: str | dict[str, Any]) -> tuple[torch.nn.Mod
 
 def code_version(name: str) -> dict[str, str]:
     """Package version, SHA-256 of the model's file and, if available, the git commit."""
-    source = (BASELINES_DIR / MODELS[name][0]).read_bytes()
+    source = (BASELINES_DIR / f"{name}.py").read_bytes()
     try:
         commit = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"], capture_output=True,
                                 text=True, timeout=10).stdout.strip()

@@ -2,8 +2,8 @@
 
 The demo folder (``TASK/CLIP/LEVEL/*.wav``, see ../shared/paper-demo/README.md) holds, per
 clip and level, the clean target ``tar``, the distorted input ``inp`` and the paper's
-outputs. We score the paper's outputs against ``tar`` (``aspade.wav`` first aligned: it is
-256 samples late), and run our registered baselines on ``inp`` with the checkpoints of the
+outputs. We score the paper's outputs against ``tar`` (``aspade.wav`` first aligned: its
+sample n is the clean sample n + 256), and run our registered baselines on ``inp`` with the checkpoints of the
 matching synthetic task. The demo inputs were rescaled after distortion, so each is first
 brought to our tasks' scale convention (clean peak 0.5, scale-preserving clipping) by one
 gain, fitted to our own reproduction of that input from ``tar``; the distortion itself is
@@ -26,7 +26,7 @@ from .submission import SubmissionRunner
 DEMO_TASKS = {"CEG_OD": "synth-od", "CEG_HC": "synth-hc", "ST_HC": "synth-sdr"}
 PAPER_OUTPUTS = {"demucs": "Demucs", "waveunet": "Wave-U-Net", "crafx": "CRAFX", "umx": "UMX", "irm": "IRM",
                  "aspade": "A-SPADE"}
-ASPADE_DELAY = 256  # samples the paper's A-SPADE outputs lag the clean clip
+ASPADE_DELAY = 256  # the paper's A-SPADE outputs are 256 samples early against the clean clip
 PEAK = 0.5
 
 
@@ -66,7 +66,9 @@ def paper_scores(folder: Path, clean: np.ndarray) -> dict[str, float]:
     for stem, label in PAPER_OUTPUTS.items():
         path = folder / f"{stem}.wav"
         if path.is_file():
-            estimate = _read(path)[ASPADE_DELAY:] if stem == "aspade" else _read(path)
+            estimate = _read(path)
+            if stem == "aspade":  # its sample n is the clean sample n + 256: shift it back
+                estimate = np.concatenate([np.zeros(ASPADE_DELAY), estimate])
             scores[label] = float(si_sdr(clean, _fit(estimate, len(clean))))
     return scores
 

@@ -1,7 +1,8 @@
 """The whole benchmark in one command (``bench run``), and its regression check (``bench check``).
 
-``bench run``: build (or verify) the default data, evaluate every registered baseline that
-has what it needs (a neural one needs its checkpoint for the task), render the leaderboard.
+``bench run``: build (or verify) the benchmark's data (``BENCHMARK_TASKS``: the default
+tasks and the pedalboard ones), evaluate every registered baseline that has what it needs
+(a neural one needs its checkpoint for the task), render the leaderboard.
 
 ``bench check``: the same data and evaluations, then every number the leaderboard publishes
 is compared with ``leaderboard/published.json`` (within a tolerance per metric); any that
@@ -15,11 +16,12 @@ import math
 from pathlib import Path
 from typing import Any
 
+from .atomic import write_json
 from .data import DataError, load_manifest
 from .evaluate import evaluate, format_summary
 from .generate import generate_task
 from .leaderboard import LEADERBOARD_DIR, TABLE_COLUMNS, render
-from .recipes import DEFAULT_TASKS, REPO_ROOT
+from .recipes import BENCHMARK_TASKS, REPO_ROOT
 from .verify import verify_task
 
 BASELINES_DIR = REPO_ROOT / "baselines"
@@ -119,7 +121,7 @@ def compare(published: dict[str, Any], current: dict[str, dict[str, Any]]) -> li
 def run(data: str | Path = "data", results: str | Path = "results", tasks: list[str] | None = None,
         device: str = "cpu", workers: int = 2, leaderboard: str | Path = LEADERBOARD_DIR) -> list[dict[str, Any]]:
     """``bench run``: data, every baseline, the leaderboard."""
-    tasks = list(tasks or DEFAULT_TASKS)
+    tasks = list(tasks or BENCHMARK_TASKS)
     ensure_data(data, tasks, workers)
     summaries = evaluate_all(data, results, tasks, device)
     render(results, leaderboard)
@@ -133,13 +135,13 @@ def check(data: str | Path = "data", results: str | Path = "results", update: bo
 
     ``extra`` adds more published entries (the paper-demo scores) to compare or update.
     """
-    tasks = list(DEFAULT_TASKS)
+    tasks = list(BENCHMARK_TASKS)
     ensure_data(data, tasks, workers)
     current = published_numbers(evaluate_all(data, results, tasks, device))
     current.update(extra or {})
     path = Path(published_path)
     if update:
-        path.write_text(json.dumps({"tolerances": TOLERANCES, "results": current}, indent=2, sort_keys=True) + "\n")
+        write_json(path, {"tolerances": TOLERANCES, "results": current})
         return []
     if not path.is_file():
         raise CheckError(f"{path} does not exist; create it with `bench check --update`")

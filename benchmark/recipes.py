@@ -14,19 +14,35 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .pedals import AMP_PARAMS
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DATASETS_DIR = REPO_ROOT / "datasets"
-DEFAULT_TASKS = ("synth-od", "synth-hc", "synth-sdr")
+DEFAULT_TASKS = ("synth-od", "synth-hc", "synth-sdr")  # what `bench generate` builds by default
+# What `bench run` / `bench check` and the published leaderboard cover: the default tasks
+# and, beyond the paper, the pedalboard tasks on the same synthetic guitar.
+BENCHMARK_TASKS = DEFAULT_TASKS + ("synth-pb-dist", "synth-pb-amp")
 SPLITS = ("train", "val", "test")
 
 # Level parameters and their valid ranges: (low, high, low_inclusive).
-LEVEL_LIMITS = {"gain_db": (0.0, 100.0, True), "sdr_db": (0.0, float("inf"), False)}
-# Effects a recipe may name, with the level parameter each takes and the fixed ones allowed.
+LEVEL_LIMITS = {
+    "gain_db": (0.0, 100.0, True),
+    "sdr_db": (0.0, float("inf"), False),
+    "drive_db": (0.0, 100.0, True),
+    "threshold_db": (-100.0, 0.0, True),
+    "bit_depth": (1.0, 32.0, True),
+}
+# Effects a recipe may name: the level parameter each takes, and the other parameters a
+# recipe may fix or draw per clip, with their valid ranges.
 EFFECT_PARAMS = {
-    "sox_overdrive": {"levels": ("gain_db",), "fixed": {"colour": (0.0, 100.0)}},
-    "hard_clip": {"levels": ("gain_db",), "fixed": {}},
-    "soft_clip": {"levels": ("gain_db",), "fixed": {}},
-    "clip_to_sdr": {"levels": ("sdr_db",), "fixed": {}},
+    "sox_overdrive": {"levels": ("gain_db",), "params": {"colour": (0.0, 100.0)}},
+    "hard_clip": {"levels": ("gain_db",), "params": {}},
+    "soft_clip": {"levels": ("gain_db",), "params": {}},
+    "clip_to_sdr": {"levels": ("sdr_db",), "params": {}},
+    "pedalboard_distortion": {"levels": ("drive_db",), "params": {}},
+    "pedalboard_clipping": {"levels": ("threshold_db",), "params": {}},
+    "pedalboard_bitcrush": {"levels": ("bit_depth",), "params": {}},
+    "pedalboard_amp": {"levels": ("drive_db",), "params": AMP_PARAMS},
 }
 SOURCES = ("synth-guitar", "synth-mix", "ceg", "signaltrain")
 
@@ -46,13 +62,15 @@ class SplitSpec:
 
 @dataclass(frozen=True)
 class EffectSpec:
-    """The effect, its level parameter (drawn in ``range`` or taken from ``grid``) and fixed kwargs."""
+    """The effect, its level parameter (drawn in ``range`` or taken from ``grid``), fixed
+    kwargs, and kwargs drawn uniformly in [low, high] once per clip."""
 
     name: str
     level: str
     range: tuple[float, float]
     grid: tuple[float, ...]
     fixed: dict[str, float] = field(default_factory=dict)
+    draw: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -82,9 +100,15 @@ class Recipe:
     path: str = field(default="", compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        """The recipe as plain JSON-able data (without the file path)."""
+        """The recipe as plain JSON-able data (without the file path).
+
+        An empty ``effect.draw`` is left out, so that recipes written before draws existed
+        keep their hash and their datasets their fingerprint.
+        """
         data = asdict(self)
         data.pop("path")
+        if not data["effect"]["draw"]:
+            del data["effect"]["draw"]
         return data
 
     def sha256(self) -> str:
@@ -135,22 +159,32 @@ def _parse_effect(table: dict, where: str) -> EffectSpec:
     level = _take(table, "level", str, where)
     if level not in allowed["levels"]:
         raise RecipeError(f"{where}: effect '{name}' varies {allowed['levels']}, not '{level}'")
-    bounds = [_check_level(float(v), level, f"{where}.range") for v in _take(table, "range", list, where)]
-    if len(bounds) != 2 or bounds[0] > bounds[1]:
-        raise RecipeError(f"{where}: range must be [low, high] with low <= high, got {bounds}")
+    level_range = [_check_level(float(v), level, f"{where}.range") for v in _take(table, "range", list, where)]
+    if len(level_range) != 2 or level_range[0] > level_range[1]:
+        raise RecipeError(f"{where}: range must be [low, high] with low <= high, got {level_range}")
     grid = tuple(_check_level(float(v), level, f"{where}.grid") for v in _take(table, "grid", list, where))
     if not grid:
         raise RecipeError(f"{where}: grid must not be empty")
+    allowed_params = allowed["params"]
     fixed = dict(table.pop("fixed", {}))
     for key, value in fixed.items():
-        if key not in allowed["fixed"]:
+        if key not in allowed_params:
             raise RecipeError(f"{where}.fixed: effect '{name}' takes no parameter '{key}'")
-        low, high = allowed["fixed"][key]
+        low, high = allowed_params[key]
         if not low <= float(value) <= high:
             raise RecipeError(f"{where}.fixed: {key}={value} is outside [{low}, {high}]")
         fixed[key] = float(value)
+    draw = {}
+    for key, span in dict(table.pop("draw", {})).items():
+        if key not in allowed_params or key in fixed:
+            raise RecipeError(f"{where}.draw: effect '{name}' takes no parameter '{key}' to draw"
+                              + (" (it is fixed)" if key in fixed else ""))
+        low, high = allowed_params[key]
+        if len(span) != 2 or not low <= float(span[0]) <= float(span[1]) <= high:
+            raise RecipeError(f"{where}.draw: {key} = {span} must be [low, high] within [{low}, {high}]")
+        draw[key] = (float(span[0]), float(span[1]))
     _no_extra(table, where)
-    return EffectSpec(name, level, (bounds[0], bounds[1]), grid, fixed)
+    return EffectSpec(name, level, (level_range[0], level_range[1]), grid, fixed, draw)
 
 
 def _parse_split(table: dict, where: str) -> SplitSpec:

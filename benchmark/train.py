@@ -70,7 +70,7 @@ def plot_curve(path: Path, history: list[dict[str, float]], title: str) -> None:
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2))
     left.plot(epochs, [h["train_loss"] for h in history], label="train")
     left.plot(epochs, [h["val_loss"] for h in history], label="val")
-    left.set(xlabel="epoch", ylabel="loss (-SDR/10 + MR-STFT)")
+    left.set(xlabel="epoch", ylabel="loss (-SDR/10 + 0.1 MR-STFT)")
     left.legend()
     right.plot(epochs, [h["val_si_sdr"] for h in history], color="C2")
     right.set(xlabel="epoch", ylabel="val SI-SDR (dB)")
@@ -83,7 +83,7 @@ def plot_curve(path: Path, history: list[dict[str, float]], title: str) -> None:
 
 def train(name: str, task: str, data: str | Path = "data", out: str | Path = "runs", epochs: int | None = None,
           minutes: float | None = None, device: str = "cpu", config: str = "small", seed: int = 0,
-          batch_size: int = 8, crop_seconds: float = 2.0, lr: float = 3e-4, progress: bool = True) -> dict[str, Any]:
+          batch_size: int = 8, crop_seconds: float = 2.0, lr: float = 1e-3, progress: bool = True) -> dict[str, Any]:
     """Train (or resume training) one model on one task; returns the final checkpoint dict.
 
     Stops after ``epochs`` epochs, or after the epoch in which ``minutes`` of training ran out.

@@ -3,8 +3,9 @@
 1. ``sox_overdrive`` (numpy) against the ``sox`` binary through the ``sox`` Python package,
    on the same 60 s of audio in one run: time ratio and max abs difference.
 2. Generation throughput (seconds of audio per second) with 1 and 2 workers for each
-   default task, on the first ``--limit`` examples of each split, and the wall time of
-   the whole default benchmark with 2 workers (``--full``).
+   benchmark task (the SoX-based default ones and the pedalboard ones), on the first
+   ``--limit`` examples of each split, and the wall time of all of them with 2 workers
+   (``--full``).
 """
 from __future__ import annotations
 
@@ -17,17 +18,10 @@ import sox
 
 from benchmark.effects import sox_overdrive
 from benchmark.generate import generate_task
-from benchmark.recipes import DEFAULT_TASKS
+from benchmark.recipes import BENCHMARK_TASKS
 from benchmark.synth import synth_guitar
+from timing import best_of
 
-
-def best_of(repeats: int, run) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def overdrive_vs_sox(repeats: int = 5) -> None:
@@ -47,7 +41,7 @@ def overdrive_vs_sox(repeats: int = 5) -> None:
 
 def throughput(limit: int | None) -> None:
     print(f"generation throughput ({'full tasks' if limit is None else f'first {limit} examples per split'})")
-    for task in DEFAULT_TASKS:
+    for task in BENCHMARK_TASKS:
         for workers in (1, 2):
             with tempfile.TemporaryDirectory() as out:
                 start = time.perf_counter()
@@ -61,8 +55,8 @@ def throughput(limit: int | None) -> None:
 def full_benchmark() -> None:
     with tempfile.TemporaryDirectory() as out:
         start = time.perf_counter()
-        hours = sum(generate_task(t, out, workers=2, progress=False)["hours"] for t in DEFAULT_TASKS)
-        print(f"whole default benchmark, 2 workers: {hours:.2f} h of audio in {time.perf_counter() - start:.1f} s")
+        hours = sum(generate_task(t, out, workers=2, progress=False)["hours"] for t in BENCHMARK_TASKS)
+        print(f"all benchmark tasks, 2 workers: {hours:.2f} h of audio in {time.perf_counter() - start:.1f} s")
 
 
 if __name__ == "__main__":

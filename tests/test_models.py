@@ -23,7 +23,7 @@ def load(name: str):
 
 
 def build(name: str, config: str = "small", seed: int = 0):
-    module, class_name = load(name), MODELS[name][1]
+    module, class_name = load(name), MODELS[name]
     torch.manual_seed(seed)
     return getattr(module, class_name)(**module.CONFIGS[config])
 
@@ -49,7 +49,7 @@ def _one_thread():
 
 @pytest.mark.parametrize("name", list(MODELS))
 def test_configs_and_api(name):
-    module, class_name = load(name), MODELS[name][1]
+    module, class_name = load(name), MODELS[name]
     assert set(module.CONFIGS) == {"small", "paper"}
     small = sum(p.numel() for p in build(name).parameters())
     assert 5e4 <= small <= 1.5e6

@@ -1,0 +1,82 @@
+"""Speed of the batched A-SPADE: against the frame-by-frame reference, and real-time factors.
+
+On one clean synthetic guitar clip (``synth_guitar``, 16 kHz, peak 0.5):
+
+1. clipped to ``--sdr`` dB input SDR (``clip_to_sdr``), declipped once by the batched code
+   (NumPy) and once by the plain frame-by-frame reference kept in tests/test_aspade.py:
+   wall-clock time of each, their ratio and the largest sample difference;
+2. the batched code alone at each input SDR of the survey (1 ... 20 dB): time, real-time
+   factor (audio duration / compute time, as the harness reports it: above 1 is faster
+   than real time) and ΔSDR (dB).
+
+Times are wall-clock and CPU seconds of this process; on a machine shared with other jobs
+the CPU time is the steadier figure. The batched code iterates chunks of frames in one
+thread per core; the reference runs on one thread.
+
+    python benchmarks/bench_aspade.py [--seconds 10] [--sdr 7] [--window 1024] [--no-reference]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+from test_aspade import SURVEY_SDRS, reference_declip
+
+from baselines.aspade import aspade, window_length
+from benchmark.effects import clip_to_sdr, plain_sdr
+from benchmark.synth import synth_guitar
+
+SAMPLE_RATE = 16000
+
+
+def timed(function, *args, **kwargs) -> tuple[np.ndarray, float, float]:
+    """(result, wall-clock seconds, CPU seconds) of one call."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = function(*args, **kwargs)
+    return result, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="clip length in seconds")
+    parser.add_argument("--sdr", type=float, default=7.0, help="input SDR (dB) of the comparison with the reference")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic clip")
+    parser.add_argument("--window", type=int, default=window_length(SAMPLE_RATE), help="frame length in samples")
+    parser.add_argument("--no-reference", action="store_true", help="skip the (slow) frame-by-frame reference")
+    args = parser.parse_args()
+
+    clean = synth_guitar(np.random.default_rng(args.seed), args.seconds, SAMPLE_RATE)
+    window = args.window
+    print(f"{args.seconds:g} s synth_guitar clip (seed {args.seed}) at {SAMPLE_RATE} Hz, window {window}; "
+          f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs")
+
+    if not args.no_reference:
+        clipped = clip_to_sdr(clean, args.sdr)[0]
+        batched, *batched_seconds = timed(aspade, clipped, SAMPLE_RATE, window=window)
+        reference, *reference_seconds = timed(reference_declip, clipped, window)
+        difference = np.max(np.abs(batched - reference))
+        print(f"\ninput SDR {args.sdr:g} dB, max |batched - frame by frame| = {difference:.1e}")
+        print("| | batched (s) | frame by frame (s) | ratio |\n|---|---:|---:|---:|")
+        for name, ours, theirs in zip(("wall", "CPU"), batched_seconds, reference_seconds):
+            print(f"| {name} | {ours:.1f} | {theirs:.1f} | {theirs / ours:.1f}x |")
+
+    print("\n| input SDR (dB) | wall (s) | CPU (s) | real-time factor: audio s per wall s, per CPU s | ΔSDR (dB) |")
+    print("|---:|---:|---:|---:|---:|")
+    for sdr_db in SURVEY_SDRS:
+        clipped = clip_to_sdr(clean, sdr_db)[0]
+        restored, wall, cpu = timed(aspade, clipped, SAMPLE_RATE, window=window)
+        gain = plain_sdr(clean, restored) - plain_sdr(clean, clipped)
+        factors = f"{args.seconds / wall:.2f}x, {args.seconds / cpu:.2f}x"
+        print(f"| {sdr_db} | {wall:.1f} | {cpu:.1f} | {factors} | {gain:.2f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+"""Wall time of the harness (run by hand: python benchmarks/bench_evaluate.py [--data data]).
+
+``bench evaluate --submission baselines/passthrough.py`` on each default task, into a fresh
+results folder, so nothing is reused: the submission's start-up in a child process, the
+metrics of its outputs, and (once per task) the metrics of the distorted inputs.
+"""
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+
+from benchmark.data import load_manifest
+from benchmark.evaluate import evaluate
+from benchmark.pipeline import BASELINES_DIR
+from benchmark.recipes import DEFAULT_TASKS
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default="data", help="generated data (bench generate)")
+    args = parser.parse_args()
+    print("| task | examples | audio (s) | wall (s) | audio s per wall s |\n|---|---:|---:|---:|---:|")
+    for task in DEFAULT_TASKS:
+        examples = load_manifest(f"{args.data}/{task}")["splits"]["test"]["examples"]
+        with tempfile.TemporaryDirectory() as results:
+            start = time.perf_counter()
+            summary = evaluate(BASELINES_DIR / "passthrough.py", task, args.data, results, progress=False)
+            wall = time.perf_counter() - start
+        audio = summary["audio_seconds"]
+        print(f"| {task} | {examples} | {audio:.0f} | {wall:.1f} | {audio / wall:.0f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""Inference speed of the baselines (run by hand: python benchmarks/bench_models.py).
+
+Real-time factor (seconds of audio restored per second of compute, higher is faster) of
+each neural baseline (small config, random weights: speed does not depend on training) at
+batch 1 and batch 8 of 10 s clips at 16 kHz, on this CPU, next to A-SPADE on the same
+clips (hard-clipped at 35 dB, the middle of the test grid). Best of ``--repeats`` runs.
+"""
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import torch
+
+from benchmark.effects import hard_clip
+from benchmark.neural import MODELS, build_network, load_baseline_module, parameter_count
+from benchmark.synth import synth_guitar
+from timing import best_of
+
+SAMPLE_RATE = 16000
+SECONDS = 10.0
+
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    rng = np.random.default_rng(0)
+    clean = np.stack([synth_guitar(rng, SECONDS, SAMPLE_RATE) for _ in range(8)])
+    clipped = np.stack([hard_clip(c / np.abs(c).max() * 0.5, 35.0) for c in clean]).astype(np.float32)
+    print(f"real-time factor (audio s / compute s), 10 s clips at 16 kHz, torch threads {torch.get_num_threads()}")
+    print("| method | parameters | batch 1 | batch 8 |\n|---|---:|---:|---:|")
+    for name in MODELS:
+        net, _ = build_network(name, "small")
+        net.eval()
+        factors = []
+        for batch in (1, 8):
+            x = torch.from_numpy(clipped[:batch])
+            with torch.no_grad():
+                net(x)  # warm-up
+                seconds = best_of(args.repeats, lambda: net(x))
+            factors.append(batch * SECONDS / seconds)
+        print(f"| {name} | {parameter_count(net):,} | {factors[0]:,.0f}x | {factors[1]:,.0f}x |", flush=True)
+    aspade = load_baseline_module("aspade").aspade
+    factors = [batch * SECONDS / best_of(1, lambda: aspade(clipped[:batch])) for batch in (1, 8)]
+    print(f"| A-SPADE | 0 | {factors[0]:.2f}x | {factors[1]:.2f}x |")
+
+
+if __name__ == "__main__":
+    main()
