@@ -49,6 +49,7 @@ import numpy as np
 import scipy.fft
 
 from benchmark.effects import clipped_mask
+from benchmark.recipes import RecipeError, get_recipe
 from benchmark.submission import NotApplicable
 
 # 1024 samples at 16 kHz: 64 ms, hop 256, the hop the paper's demo outputs hint at (they
@@ -59,7 +60,8 @@ from benchmark.submission import NotApplicable
 WINDOW_SECONDS = 1024 / 16000
 CHUNK_FRAMES = 64  # frames iterated together on the CPU: 64 x 1025 complex values stay in cache
 CLIP_TOLERANCE = 1e-6  # relative; see clipping_masks
-TASK_SUFFIXES = ("hc", "sdr")  # hard clipping, at a gain or to an input SDR; not "od" (overdrive)
+CLIPPING_EFFECTS = ("hard_clip", "clip_to_sdr", "pedalboard_clipping")  # what A-SPADE restores
+TASK_SUFFIXES = ("hc", "sdr")  # for tasks without a known recipe: hard clipping at a gain or to an SDR
 
 
 def window_length(sample_rate: int) -> int:
@@ -291,12 +293,16 @@ class Model:
 
     @staticmethod
     def supports(task: str) -> bool:
-        """True for hard-clipping tasks (names ending in -hc or -sdr)."""
-        return task.rsplit("-", 1)[-1] in TASK_SUFFIXES
+        """True for tasks whose effect is hard clipping (their recipe says so; for a task
+        without a known recipe, a name ending in -hc or -sdr); not overdrive or other effects."""
+        try:
+            return get_recipe(task).effect.name in CLIPPING_EFFECTS
+        except RecipeError:
+            return task.rsplit("-", 1)[-1] in TASK_SUFFIXES
 
     def __init__(self, task: str, device: str = "cpu"):
         if not self.supports(task):
-            raise NotApplicable(f"A-SPADE restores hard clipping (tasks ending in -hc or -sdr), not task {task!r}")
+            raise NotApplicable(f"A-SPADE restores hard clipping, not the effect of task {task!r}")
         self.device = device
 
     def __call__(self, distorted: np.ndarray) -> np.ndarray:

@@ -154,7 +154,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         write_markdown(rows, Path(args.leaderboard) / "paper-demo.md")
         extra = published_entries(rows)
     moved = check(args.data, args.results, args.update, args.device, args.workers,
-                  Path(args.leaderboard) / "published.json", extra)
+                  Path(args.leaderboard) / "published.json", extra, args.task)
     if args.update:
         print(f"rewrote {Path(args.leaderboard) / 'published.json'}")
         return 0
@@ -237,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     rn.set_defaults(run=_cmd_run)
 
     ck = sub.add_parser("check", help="recompute the published leaderboard numbers; fail if one moved")
+    ck.add_argument("--task", action="append", help="task (repeatable; default: the benchmark's five tasks)")
     ck.add_argument("--data", default="data")
     ck.add_argument("--results", default="results")
     ck.add_argument("--leaderboard", default=str(LEADERBOARD_DIR), help="folder holding published.json")

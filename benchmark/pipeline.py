@@ -21,7 +21,7 @@ from .data import DataError, load_manifest
 from .evaluate import evaluate, format_summary
 from .generate import generate_task
 from .leaderboard import LEADERBOARD_DIR, TABLE_COLUMNS, render
-from .recipes import BENCHMARK_TASKS, REPO_ROOT
+from .recipes import BENCHMARK_TASKS, REPO_ROOT, get_recipe
 from .verify import verify_task
 
 BASELINES_DIR = REPO_ROOT / "baselines"
@@ -51,11 +51,15 @@ def has_what_it_needs(name: str, task: str) -> bool:
     return name not in MODELS or checkpoint_path(name, task).is_file()
 
 
-def ensure_data(data: str | Path, tasks: list[str], workers: int = 2) -> dict[str, str]:
-    """Build missing default tasks; check the hashes of existing ones. Returns task -> fingerprint."""
-    fingerprints = {}
+def ensure_data(data: str | Path, tasks: list[str], workers: int = 2) -> list[str]:
+    """Build missing tasks (names or recipe files); check the hashes of existing ones.
+
+    Returns the task names (the folders under ``data``).
+    """
+    names = []
     for task in tasks:
-        task_dir = Path(data) / task
+        name = get_recipe(task).name
+        task_dir = Path(data) / name
         try:
             load_manifest(task_dir)
         except DataError:
@@ -63,8 +67,8 @@ def ensure_data(data: str | Path, tasks: list[str], workers: int = 2) -> dict[st
         report = verify_task(task_dir, sample=0)
         if not report.ok:
             raise CheckError(f"{task_dir} is damaged: {report.problems[:3]}; delete it and run again")
-        fingerprints[task] = load_manifest(task_dir)["fingerprint"]
-    return fingerprints
+        names.append(name)
+    return names
 
 
 def evaluate_all(data: str | Path, results: str | Path, tasks: list[str], device: str = "cpu",
@@ -121,23 +125,21 @@ def compare(published: dict[str, Any], current: dict[str, dict[str, Any]]) -> li
 def run(data: str | Path = "data", results: str | Path = "results", tasks: list[str] | None = None,
         device: str = "cpu", workers: int = 2, leaderboard: str | Path = LEADERBOARD_DIR) -> list[dict[str, Any]]:
     """``bench run``: data, every baseline, the leaderboard."""
-    tasks = list(tasks or BENCHMARK_TASKS)
-    ensure_data(data, tasks, workers)
-    summaries = evaluate_all(data, results, tasks, device)
+    names = ensure_data(data, list(tasks or BENCHMARK_TASKS), workers)
+    summaries = evaluate_all(data, results, names, device)
     render(results, leaderboard)
     return summaries
 
 
 def check(data: str | Path = "data", results: str | Path = "results", update: bool = False,
           device: str = "cpu", workers: int = 2, published_path: str | Path = PUBLISHED,
-          extra: dict[str, dict[str, Any]] | None = None) -> list[tuple[str, str, Any, Any]]:
+          extra: dict[str, dict[str, Any]] | None = None, tasks: list[str] | None = None) -> list[tuple[str, str, Any, Any]]:
     """``bench check``: recompute the published numbers; returns what moved (empty: all held).
 
     ``extra`` adds more published entries (the paper-demo scores) to compare or update.
     """
-    tasks = list(BENCHMARK_TASKS)
-    ensure_data(data, tasks, workers)
-    current = published_numbers(evaluate_all(data, results, tasks, device))
+    names = ensure_data(data, list(tasks or BENCHMARK_TASKS), workers)
+    current = published_numbers(evaluate_all(data, results, names, device))
     current.update(extra or {})
     path = Path(published_path)
     if update:

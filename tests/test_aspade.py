@@ -231,6 +231,8 @@ def test_not_worse_than_the_papers_aspade_on_demo_clips():
 
 def test_model_contract():
     assert Model.supports("synth-hc") and Model.supports("signaltrain-sdr") and not Model.supports("ceg-od")
+    assert not Model.supports("synth-pb-dist") and not Model.supports("synth-pb-amp")  # by their recipes
+    assert Model.supports("my-own-hc") and not Model.supports("my-own-od")  # unknown tasks: by name
     with pytest.raises(NotApplicable):
         Model("synth-od")
     clipped = np.clip(np.stack([guitar(4, 0.5), guitar(5, 0.5)]), -0.1, 0.1).astype(np.float32)

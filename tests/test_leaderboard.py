@@ -126,3 +126,22 @@ def test_page_loads_in_headless_chromium_without_script_errors(board, tmp_path):
 def test_metrics_table_has_one_row_per_example(board):
     table = pd.read_parquet(board / "results" / "half" / "tiny-sdr" / "metrics.parquet")
     assert len(table) == 14 and table["id"].is_unique
+
+
+def test_bench_check_end_to_end(tmp_path, capsys):
+    """--update publishes; an unchanged rerun holds; a moved number fails with a table."""
+    from benchmark.cli import main as bench
+
+    recipe = small_recipe(tmp_path, "synth-hc", name="tiny-check-hc")
+    args = ["check", "--task", recipe, "--data", str(tmp_path / "data"), "--results", str(tmp_path / "results"),
+            "--leaderboard", str(tmp_path), "--demo-dir", ""]
+    assert bench(args + ["--update"]) == 0
+    published = json.loads((tmp_path / "published.json").read_text())
+    assert {"passthrough/tiny-check-hc", "oracle_irm/tiny-check-hc", "aspade/tiny-check-hc"} <= set(published["results"])
+    capsys.readouterr()
+    assert bench(args) == 0 and "every published number holds" in capsys.readouterr().out
+    published["results"]["aspade/tiny-check-hc"]["si_sdr.median"] += 0.5
+    (tmp_path / "published.json").write_text(json.dumps(published))
+    assert bench(args) == 1
+    out = capsys.readouterr().out
+    assert "1 published number(s) moved" in out and "aspade/tiny-check-hc" in out and "si_sdr.median" in out
