@@ -299,13 +299,7 @@ class CRAFX(nn.Module):
         return out.reshape(batch, (n_frames + r - 1) * hop, channels)
 
     def forward(self, x: Tensor) -> Tensor:
-        """
-        Args:
-            x: distorted waveform, shape (batch, samples), any samples >= 1.
-
-        Returns:
-            estimate of the clean waveform, shape (batch, samples).
-        """
+        """Distorted waveform (batch, samples), any samples >= 1 -> clean estimate, same shape."""
         if x.dim() != 2:
             raise ValueError(f"expected (batch, samples), got {tuple(x.shape)}")
         batch, length = x.shape

@@ -175,13 +175,7 @@ class OpenUnmix(nn.Module):
         return F.relu(x).permute(1, 2, 0)  # (batch, bins, frames)
 
     def forward(self, x: Tensor) -> Tensor:
-        """
-        Args:
-            x: distorted waveform, shape (batch, samples), any samples >= 1.
-
-        Returns:
-            estimate of the clean waveform, shape (batch, samples).
-        """
+        """Distorted waveform (batch, samples), any samples >= 1 -> clean estimate, same shape."""
         if x.dim() != 2:
             raise ValueError(f"expected (batch, samples), got {tuple(x.shape)}")
         X = self.stft(x)  # (batch, bins, frames) complex

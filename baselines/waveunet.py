@@ -97,13 +97,7 @@ class WaveUNet(nn.Module):
         self.output = nn.Conv1d(in_ch + 1, 1, 1)
 
     def forward(self, x: Tensor) -> Tensor:
-        """
-        Args:
-            x: distorted waveform, shape (batch, samples), any samples >= 1.
-
-        Returns:
-            estimate of the clean waveform, shape (batch, samples).
-        """
+        """Distorted waveform (batch, samples), any samples >= 1 -> clean estimate, same shape."""
         if x.dim() != 2:
             raise ValueError(f"expected (batch, samples), got {tuple(x.shape)}")
         length = x.shape[-1]
