@@ -102,13 +102,24 @@ def score_demo(demo_dir: str | Path, submissions: dict[str, Path], device: str =
     return rows
 
 
+def _label(method: str, source: str, task: str) -> tuple[str, str]:
+    """(method, output of) cells: our display names; which weights our networks used."""
+    from .leaderboard import display_name
+    from .neural import MODELS
+
+    if source == "paper":
+        return method, "the paper"
+    return display_name(method), f"ours (weights: {DEMO_TASKS[task]})" if method in MODELS else "ours"
+
+
 def demo_table(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Per demo task: header and rows (mean SI-SDR over clips per level, and overall)."""
     tables = {}
     for task in DEMO_TASKS:
         part = [r for r in rows if r["demo_task"] == task]
         levels = sorted({r["level"] for r in part})
-        methods = sorted({(r["source"], r["method"]) for r in part}, key=lambda m: (m[0] != "paper", m[1]))
+        methods = sorted({(r["source"], r["method"]) for r in part},
+                         key=lambda m: (_label(m[1], m[0], task)[0].lower(), m[0] != "paper"))
         header = ["method", "output of", *[f"{lv:g}" for lv in levels], "mean"]
         body = []
         for source, method in methods:
@@ -116,8 +127,7 @@ def demo_table(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
                       for lv in levels]
             means = [f"{np.mean(v):.2f}" if v else "–" for v in values]
             overall = np.mean([x for v in values for x in v])
-            body.append([method, "the paper" if source == "paper" else f"ours ({DEMO_TASKS[task]} weights)",
-                         *means, f"{overall:.2f}"])
+            body.append([*_label(method, source, task), *means, f"{overall:.2f}"])
         tables[task] = {"header": header, "rows": body}
     return tables
 
