@@ -28,6 +28,9 @@ from .sources import BadAudioError, draw_clean_segment, open_source, rng_for
 from .storage import combined_sha256, example_sha256, write_shard, write_wav_part
 
 FORMAT_VERSION = 1
+# Bumped whenever the same recipe starts to give other audio (a change to the synthesizer,
+# an effect or how segments are drawn): shards of another version are never reused.
+GENERATOR_VERSION = 2
 _STREAM_LEVEL, _STREAM_PARAMS = 1, 3  # rng streams (0 and 2 draw segments, see sources.py)
 
 
@@ -149,7 +152,7 @@ def plan_shards(recipe: Recipe, limit: int | None) -> list[ShardJob]:
 
 def _shard_meta(recipe: Recipe, job: ShardJob) -> dict[str, Any]:
     return {"recipe_sha256": recipe.sha256(), "split": job.split, "start": job.start, "stop": job.stop,
-            "format_version": FORMAT_VERSION}
+            "format_version": FORMAT_VERSION, "generator_version": GENERATOR_VERSION}
 
 
 def _record_path(task_dir: Path, job: ShardJob) -> Path:
@@ -189,25 +192,20 @@ def _run_shard(recipe: Recipe, task_dir: Path, job: ShardJob, options: Options) 
 
 
 def _check_output_folder(task_dir: Path, recipe: Recipe, overwrite: bool) -> None:
-    """Refuse a folder holding data of another recipe, unless ``overwrite`` (then clear it)."""
-    manifest = task_dir / "manifest.json"
+    """Refuse a folder holding data of another recipe or generator version, unless
+    ``overwrite`` (then clear it)."""
+    ours = {"recipe_sha256": recipe.sha256(), "generator_version": GENERATOR_VERSION}
+    records = [task_dir / "manifest.json"] if (task_dir / "manifest.json").is_file() else []
+    records += sorted(task_dir.glob("*/part-*.json"))
     foreign = None
-    if manifest.is_file():
+    for record in records:
         try:
-            found = json.loads(manifest.read_text()).get("recipe_sha256")
-        except ValueError:
-            found = "unreadable"
-        if found != recipe.sha256():
-            foreign = f"{manifest} belongs to another recipe"
-    else:
-        for record in sorted(task_dir.glob("*/part-*.json")):
-            try:
-                found = json.loads(record.read_text()).get("recipe_sha256")
-            except (OSError, ValueError):
-                found = None
-            if found != recipe.sha256():
-                foreign = f"{record} belongs to another recipe"
-                break
+            found = json.loads(record.read_text())
+        except (OSError, ValueError):
+            found = {}
+        if any(found.get(key) != value for key, value in ours.items()):
+            foreign = f"{record} belongs to another recipe or generator version"
+            break
     if foreign is None:
         return
     if not overwrite:
@@ -290,6 +288,7 @@ def _manifest(recipe: Recipe, source, jobs: list[ShardJob], done: dict, limit: i
     return {
         "task": recipe.name,
         "format_version": FORMAT_VERSION,
+        "generator_version": GENERATOR_VERSION,
         "recipe": recipe.to_dict(),
         "recipe_sha256": recipe.sha256(),
         "limit": limit,

@@ -102,7 +102,9 @@ _DRUM_PATTERNS = {  # sixteenths of one bar
     "hat": ("x.x.x.x.x.x.x.x.", "xxxxxxxxxxxxxxxx", "x...x...x...x...", "..x...x...x...x."),
 }
 _TEST_SIGNAL_KINDS = ("sweep", "noise", "filtered_noise", "clicks", "tone", "level_steps")
-_SECTION_KINDS = _TEST_SIGNAL_KINDS + ("music",) * 3  # music is drawn as often as three test signals
+# Music is drawn 14 times as often as each test signal: about 70 % of the sections are
+# music, as in SignalTrain, which is mostly music with test signals in between.
+_SECTION_KINDS = _TEST_SIGNAL_KINDS + ("music",) * 14
 
 
 # --- public API ---------------------------------------------------------------------------------
@@ -840,10 +842,10 @@ class _Section:
 
 
 def _draw_mix_plan(rng: np.random.Generator, n: int, sample_rate: int) -> list[_Section]:
-    """Back-to-back sections, on average 1-2 s long, always including broadband noise and music,
+    """Back-to-back sections, on average 1-2 s long, always including music and a test signal,
     at levels from -20 to 0 dB; a third of the clips also get a test signal laid over part of them."""
     count = max(2, round(n / sample_rate / rng.uniform(1.0, 2.0)))
-    kinds = ["noise", "music"] + [_pick(rng, _SECTION_KINDS) for _ in range(count - 2)]
+    kinds = ["music", _pick(rng, _TEST_SIGNAL_KINDS)] + [_pick(rng, _SECTION_KINDS) for _ in range(count - 2)]
     kinds = [kinds[i] for i in rng.permutation(count)]
     edges = np.cumsum(np.r_[0.0, rng.uniform(0.5, 1.5, count)])
     bounds = np.round(edges / edges[-1] * n).astype(int)

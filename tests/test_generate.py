@@ -377,3 +377,16 @@ def test_signaltrain_layout_keeps_its_splits_and_uses_inputs_only(tmp_path):
 def test_limit_must_be_positive(tmp_path):
     with pytest.raises(GenerateError, match="--limit must be >= 1"):
         generate_task(small_recipe(tmp_path), tmp_path, limit=0, progress=False)
+
+
+def test_refuses_data_of_another_generator_version(tmp_path, monkeypatch, capsys):
+    """Same recipe, other generator code (e.g. a changed synthesizer): never mixed, never reused."""
+    import benchmark.generate as generate
+
+    recipe = small_recipe(tmp_path)
+    generate_task(recipe, tmp_path / "out", progress=False)
+    monkeypatch.setattr(generate, "GENERATOR_VERSION", generate.GENERATOR_VERSION + 1)
+    assert bench(["generate", "--task", recipe, "--out", str(tmp_path / "out")]) == 2
+    assert "another recipe or generator version" in capsys.readouterr().err
+    manifest = generate_task(recipe, tmp_path / "out", overwrite=True, progress=False)
+    assert manifest["generator_version"] == generate.GENERATOR_VERSION

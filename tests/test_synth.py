@@ -219,11 +219,10 @@ def test_guitar_clips_vary_across_seeds():
 
 # --- SignalTrain-like mixes ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("seed", range(5))
-def test_mix_has_broadband_and_tonal_segments(seed):
-    flatness = spectral_flatness(synth_mix(np.random.default_rng(seed), 4.0), SR)
-    assert flatness.max() > 0.25  # noise
-    assert flatness.min() < 0.01  # music or tones
+def test_mix_has_broadband_and_tonal_segments():
+    flatness = [spectral_flatness(synth_mix(np.random.default_rng(seed), 4.0), SR) for seed in range(8)]
+    assert all(f.min() < 0.01 for f in flatness)  # music or tones in every clip
+    assert sum(f.max() > 0.25 for f in flatness) >= 2  # broadband noise in some
 
 
 def test_mix_sections_tile_the_clip_and_vary_across_seeds():
@@ -234,8 +233,11 @@ def test_mix_sections_tile_the_clip_and_vary_across_seeds():
         for section in plan:
             depth[section.start:section.stop] += 1
         assert depth.min() == 1 and depth.max() <= 2  # back to back, at most one overlay
-        assert {"noise", "music"} <= {section.kind for section in plan}
+        kinds = {section.kind for section in plan}
+        assert "music" in kinds and kinds & set(synth._TEST_SIGNAL_KINDS)
     assert {s.kind for plan in plans for s in plan} == set(synth._SECTION_RENDERERS)
+    music = sum(s.stop - s.start for plan in plans for s in plan if s.kind == "music")
+    assert 0.55 < music / (20 * n) < 0.85  # mostly music, as SignalTrain
     assert len({tuple(s.kind for s in plan) for plan in plans}) == 20
     gains = [s.gain_db for plan in plans for s in plan]
     assert max(gains) - min(gains) > 15  # wide dynamic range between sections
