@@ -270,8 +270,9 @@ def main(argv: list[str] | None = None) -> int:
         errors += (CheckError, FileNotFoundError)
     if args.command == "train":
         from .neural import CheckpointError
+        from .train import TrainingError
 
-        errors += (CheckpointError,)
+        errors += (CheckpointError, TrainingError)
 
     try:
         return args.run(args)

@@ -21,6 +21,7 @@ import torch
 
 RESOLUTIONS = ((512, 128), (1024, 256), (2048, 512))
 EPS = 1e-7
+TINY = 1e-20  # complex STFT bins smaller than this are treated as this (see magnitude)
 FLOOR_DB = -80.0  # log-magnitude floor relative to the loudest bin of each example
 
 
@@ -31,13 +32,24 @@ def snr_loss(estimate: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return -torch.log10((signal + EPS) / (error + EPS)).mean()
 
 
+def magnitude(spectrum: torch.Tensor) -> torch.Tensor:
+    """``|spectrum|`` with a finite gradient everywhere.
+
+    ``Tensor.abs`` of a complex bin of subnormal size (seen: 2e-39) has a NaN gradient, which
+    once turned a whole Open-Unmix run into NaN. Bins below ``TINY`` are replaced by ``TINY``
+    (gradient 0); every other bin's value and gradient are exactly those of ``abs``.
+    """
+    safe = torch.where(spectrum.abs() > TINY, spectrum, torch.full_like(spectrum, TINY))
+    return safe.abs()
+
+
 def mr_stft_loss(estimate: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Spectral convergence + log-magnitude L1, averaged over the resolutions."""
     total = estimate.new_zeros(())
     for n_fft, hop in RESOLUTIONS:
         window = torch.hann_window(n_fft, device=estimate.device, dtype=estimate.dtype)
-        est = torch.stft(estimate, n_fft, hop, window=window, return_complex=True).abs()
-        ref = torch.stft(target, n_fft, hop, window=window, return_complex=True).abs()
+        est = magnitude(torch.stft(estimate, n_fft, hop, window=window, return_complex=True))
+        ref = magnitude(torch.stft(target, n_fft, hop, window=window, return_complex=True))
         convergence = torch.linalg.norm(ref - est, dim=(-2, -1)) / (torch.linalg.norm(ref, dim=(-2, -1)) + EPS)
         # Magnitudes more than FLOOR_DB below the example's loudest bin count as the floor,
         # so that near-silent bins of sparse spectra do not dominate the log term.

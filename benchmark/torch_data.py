@@ -19,7 +19,8 @@ class DistortionDataset(torch.utils.data.Dataset):
     """
 
     def __init__(self, task_dir: str | Path, split: str, crop: int | None = None, seed: int = 0):
-        rows = list(iter_examples(task_dir, split, columns=["distorted", "clean"]))
+        rows = list(iter_examples(task_dir, split, columns=["id", "distorted", "clean"]))
+        self.ids = [r["id"] for r in rows]
         self.distorted = [torch.from_numpy(np.array(r["distorted"])) for r in rows]
         self.clean = [torch.from_numpy(np.array(r["clean"])) for r in rows]
         self.crop, self.seed, self.epoch = crop, seed, 0

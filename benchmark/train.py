@@ -81,6 +81,10 @@ def plot_curve(path: Path, history: list[dict[str, float]], title: str) -> None:
     plt.close(fig)
 
 
+class TrainingError(RuntimeError):
+    """Training cannot go on (a non-finite loss or gradient)."""
+
+
 def train(name: str, task: str, data: str | Path = "data", out: str | Path = "runs", epochs: int | None = None,
           minutes: float | None = None, device: str = "cpu", config: str = "small", seed: int = 0,
           batch_size: int = 8, crop_seconds: float = 2.0, lr: float = 1e-3, progress: bool = True) -> dict[str, Any]:
@@ -127,14 +131,18 @@ def train(name: str, task: str, data: str | Path = "data", out: str | Path = "ru
         total = 0.0
         with tqdm(batches, desc=f"{name} {task} epoch {epoch}", unit="batch", disable=not progress,
                   leave=False) as bar:
-            for indices in bar:
+            for number, indices in enumerate(bar, 1):
                 items = [train_set[int(i)] for i in indices]
                 distorted = torch.stack([d for d, _ in items]).to(device)
                 clean = torch.stack([c for _, c in items]).to(device)
                 loss = training_loss(net(distorted), clean)
                 optimiser.zero_grad()
                 loss.backward()
-                torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
+                norm = torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
+                if not (torch.isfinite(loss) and torch.isfinite(norm)):
+                    ids = ", ".join(train_set.ids[int(i)] for i in indices)
+                    raise TrainingError(f"{name} on {task}, epoch {epoch}, batch {number} ({ids}): loss {float(loss.detach())}, "
+                                        f"gradient norm {float(norm)}; {state_path} keeps the last whole epoch")
                 optimiser.step()
                 total += float(loss.detach())
                 bar.set_postfix(loss=f"{total / (bar.n + 1):.3f}")

@@ -10,7 +10,9 @@ import torch
 from benchmark.evaluate import evaluate
 from benchmark.generate import generate_task
 from benchmark.neural import CheckpointError, NeuralSubmission, load_network
-from benchmark.train import train
+import benchmark.train
+from benchmark.losses import magnitude
+from benchmark.train import TrainingError, train
 from conftest import small_recipe
 
 
@@ -47,6 +49,35 @@ def test_training_is_deterministic_and_resumes_to_the_same_weights(data, tmp_pat
     curve = (tmp_path / "c" / "waveunet" / "tiny-od.csv").read_text().splitlines()
     assert curve[0] == "epoch,train_loss,val_loss,val_si_sdr,seconds" and len(curve) == 3
     assert (tmp_path / "c" / "waveunet" / "tiny-od.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_loss_magnitude_has_a_finite_gradient_at_subnormal_bins():
+    # A subnormal STFT bin of a model's output (2e-39, seen in an Open-Unmix run) gives
+    # Tensor.abs a NaN gradient; the loss's magnitude must not, and must equal abs elsewhere.
+    bins = torch.tensor([2e-39 + 0j, 0.3 + 0.4j, 0j], dtype=torch.complex64, requires_grad=True)
+    plain = bins.detach().clone().requires_grad_(True)
+    plain.abs().sum().backward()
+    assert torch.isnan(plain.grad[0].real)  # the failure being guarded against
+    value = magnitude(bins)
+    value.sum().backward()
+    assert torch.isfinite(torch.view_as_real(bins.grad)).all()
+    assert value[1] == plain.abs()[1] and bins.grad[1] == plain.grad[1]
+
+
+def test_a_non_finite_loss_stops_training_naming_the_batch(data, tmp_path, monkeypatch):
+    calls = []
+    real_loss = benchmark.train.training_loss
+
+    def loss_turning_nan(estimate, clean):  # epoch 1: 2 batches + 1 val call; then NaN
+        calls.append(1)
+        loss = real_loss(estimate, clean)
+        return loss * float("nan") if len(calls) > 3 else loss
+
+    monkeypatch.setattr(benchmark.train, "training_loss", loss_turning_nan)
+    with pytest.raises(TrainingError, match=r"epoch 2, batch 1 \(train-\d{6}"):
+        fit(data, tmp_path, 3)
+    state = torch.load(tmp_path / "waveunet" / "tiny-od.state.pt", weights_only=False)
+    assert len(state["history"]) == 1  # the last whole epoch is kept, to resume from
 
 
 def test_checkpoint_records_config_data_and_code(data, tmp_path):
