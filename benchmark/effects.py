@@ -36,8 +36,13 @@ def float_to_sox_samples(x: np.ndarray) -> np.ndarray:
     Returns the int32 sample values as float64 (exact).
     """
     t = np.asarray(x, dtype=np.float64) * _INT32_SCALE
-    s = np.where(t < 0, np.trunc(t - 0.5), np.trunc(t + 0.5))
-    return np.clip(s, _INT32_MIN, _INT32_MAX) + 0.0  # + 0.0 turns -0.0 into the integer 0
+    s = np.abs(t)
+    s += 0.5
+    np.floor(s, out=s)
+    np.copysign(s, t, out=s)  # = trunc(t -+ 0.5): t - 0.5 is exactly -(|t| + 0.5) for t < 0
+    np.clip(s, _INT32_MIN, _INT32_MAX, out=s)
+    s += 0.0  # turns -0.0 into the integer 0
+    return s
 
 
 def sox_overdrive(x: np.ndarray, gain_db: float, colour: float = 20.0) -> np.ndarray:
@@ -61,8 +66,12 @@ def sox_overdrive(x: np.ndarray, gain_db: float, colour: float = 20.0) -> np.nda
     d = d0 * gain
     d += colour / 200.0
     # Same operation order as overdrive.c: d - d*d*d*(1/3), saturating at +-2/3.
-    shaped = d - d * d * d * (1.0 / 3.0)
-    shaped = np.where(d < -1.0, -2.0 / 3.0, np.where(d > 1.0, 2.0 / 3.0, shaped))
+    shaped = d * d
+    shaped *= d
+    shaped *= 1.0 / 3.0
+    np.subtract(d, shaped, out=shaped)
+    np.copyto(shaped, -2.0 / 3.0, where=d < -1.0)
+    np.copyto(shaped, 2.0 / 3.0, where=d > 1.0)
     # DC blocker: (d[n] - d[n-1]) + 0.995*y[n-1]; lfilter with b=[1, 0] adds in that exact order.
     step = np.diff(shaped, prepend=0.0)
     blocked = scipy.signal.lfilter([1.0, 0.0], [1.0, -0.995], step)
