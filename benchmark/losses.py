@@ -39,7 +39,7 @@ def magnitude(spectrum: torch.Tensor) -> torch.Tensor:
     once turned a whole Open-Unmix run into NaN. Bins below ``TINY`` are replaced by ``TINY``
     (gradient 0); every other bin's value and gradient are exactly those of ``abs``.
     """
-    safe = torch.where(spectrum.abs() > TINY, spectrum, torch.full_like(spectrum, TINY))
+    safe = torch.where(spectrum.detach().abs() > TINY, spectrum, torch.full_like(spectrum, TINY))
     return safe.abs()
 
 
@@ -49,7 +49,7 @@ def mr_stft_loss(estimate: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     for n_fft, hop in RESOLUTIONS:
         window = torch.hann_window(n_fft, device=estimate.device, dtype=estimate.dtype)
         est = magnitude(torch.stft(estimate, n_fft, hop, window=window, return_complex=True))
-        ref = magnitude(torch.stft(target, n_fft, hop, window=window, return_complex=True))
+        ref = torch.stft(target, n_fft, hop, window=window, return_complex=True).abs()  # no gradient needed
         convergence = torch.linalg.norm(ref - est, dim=(-2, -1)) / (torch.linalg.norm(ref, dim=(-2, -1)) + EPS)
         # Magnitudes more than FLOOR_DB below the example's loudest bin count as the floor,
         # so that near-silent bins of sparse spectra do not dominate the log term.

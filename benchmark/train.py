@@ -141,8 +141,9 @@ def train(name: str, task: str, data: str | Path = "data", out: str | Path = "ru
                 norm = torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
                 if not (torch.isfinite(loss) and torch.isfinite(norm)):
                     ids = ", ".join(train_set.ids[int(i)] for i in indices)
+                    kept = f"{state_path} keeps epoch {epoch - 1}" if history else "no epoch was finished"
                     raise TrainingError(f"{name} on {task}, epoch {epoch}, batch {number} ({ids}): loss {float(loss.detach())}, "
-                                        f"gradient norm {float(norm)}; {state_path} keeps the last whole epoch")
+                                        f"gradient norm {float(norm)}; {kept}")
                 optimiser.step()
                 total += float(loss.detach())
                 bar.set_postfix(loss=f"{total / (bar.n + 1):.3f}")
