@@ -106,7 +106,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
         torch.set_num_threads(args.threads)
     checkpoint = train(args.model, args.task, args.data, args.out, args.epochs, args.minutes, args.device,
-                       args.config, args.seed, args.batch_size, args.crop_seconds, args.lr)
+                       args.config, args.seed, args.batch_size, args.crop_seconds, args.lr, args.consistent)
     print(f"{args.model} on {args.task}: best val SI-SDR {checkpoint['val_si_sdr']:.2f} dB at epoch "
           f"{checkpoint['best_epoch']} of {checkpoint['epochs']} ({checkpoint['train_seconds'] / 60:.1f} min, "
           f"{checkpoint['num_parameters']} parameters) -> {Path(args.out) / args.model / (args.task + '.pt')}")
@@ -219,6 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--batch-size", type=int, default=8)
     tr.add_argument("--crop-seconds", type=float, default=2.0)
     tr.add_argument("--lr", type=float, default=1e-3)
+    tr.add_argument("--consistent", action="store_true",
+                    help="hard-clipping tasks: keep the input's unclipped samples and clamp the clipped ones "
+                         "to at least the clipping level (benchmark.consistency)")
     tr.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     tr.set_defaults(run=_cmd_train)
 

@@ -5,6 +5,8 @@ Each network lives in one file under ``baselines/`` (``demucs.py``, ``waveunet.p
 and a ``Model`` submission class built on :class:`NeuralSubmission`. A checkpoint is a
 ``torch.save`` dict with the weights, the model name and config, the data fingerprint it was
 trained on and the code version; it is refused when its name or config does not match.
+A checkpoint trained with ``consistent`` (``bench train --consistent``, hard-clipping tasks
+only) is loaded wrapped in :class:`benchmark.consistency.ClipConsistent`.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ import numpy as np
 import torch
 
 from . import __version__
+from .consistency import ClipConsistent
 from .recipes import REPO_ROOT
 
 BASELINES_DIR = REPO_ROOT / "baselines"
@@ -81,7 +84,8 @@ def checkpoint_path(name: str, task: str, root: str | Path = CHECKPOINTS_DIR) ->
 def load_network(path: str | Path, name: str, device: str = "cpu", config: dict | None = None) -> tuple[torch.nn.Module, dict]:
     """Build the network a checkpoint describes and load its weights (eval mode).
 
-    Refuses a checkpoint of another model, or (when ``config`` is given) of another config.
+    The network is wrapped in :class:`ClipConsistent` when it was trained so. Refuses a
+    checkpoint of another model, or (when ``config`` is given) of another config.
     """
     path = Path(path)
     checkpoint = torch.load(path, map_location=device, weights_only=True)
@@ -95,6 +99,8 @@ def load_network(path: str | Path, name: str, device: str = "cpu", config: dict 
     except RuntimeError as exc:
         raise CheckpointError(f"{path}: weights do not fit the '{name}' network of config "
                               f"{checkpoint['config']}: {exc}") from None
+    if checkpoint.get("consistent"):
+        net = ClipConsistent(net)
     return net.to(device).eval(), checkpoint
 
 

@@ -5,7 +5,9 @@ seeded by (seed, epoch); validation on the whole val split after every epoch (lo
 mean SI-SDR). After each epoch the full state (weights, optimiser, history, best weights)
 is saved atomically to ``OUT/NAME/TASK.state.pt``, so an interrupted run resumes from its
 last finished epoch and, on CPU, ends with the same weights as an uninterrupted one.
-The result is ``OUT/NAME/TASK.pt`` (best-validation weights, config, data fingerprint, code
+With ``consistent`` (hard-clipping tasks only) the network's output is projected onto the
+signals consistent with its clipped input (:mod:`benchmark.consistency`) in training and
+inference. The result is ``OUT/NAME/TASK.pt`` (best-validation weights, config, data fingerprint, code
 version), ``TASK.csv`` (the training curve) and ``TASK.png`` (its plot).
 """
 from __future__ import annotations
@@ -24,6 +26,7 @@ from .atomic import atomic_path
 from .data import load_manifest
 from .losses import training_loss
 from .metrics import si_sdr
+from .consistency import HARD_CLIP_EFFECTS, ClipConsistent
 from .neural import CheckpointError, build_network, checkpoint_path, code_version, parameter_count
 from .torch_data import DistortionDataset
 
@@ -87,7 +90,8 @@ class TrainingError(RuntimeError):
 
 def train(name: str, task: str, data: str | Path = "data", out: str | Path = "runs", epochs: int | None = None,
           minutes: float | None = None, device: str = "cpu", config: str = "small", seed: int = 0,
-          batch_size: int = 8, crop_seconds: float = 2.0, lr: float = 1e-3, progress: bool = True) -> dict[str, Any]:
+          batch_size: int = 8, crop_seconds: float = 2.0, lr: float = 1e-3, consistent: bool = False,
+          progress: bool = True) -> dict[str, Any]:
     """Train (or resume training) one model on one task; returns the final checkpoint dict.
 
     Stops after ``epochs`` epochs, or after the epoch in which ``minutes`` of training ran out.
@@ -97,6 +101,10 @@ def train(name: str, task: str, data: str | Path = "data", out: str | Path = "ru
     task_dir = Path(data) / task
     manifest = load_manifest(task_dir)
     rate = manifest["recipe"]["sample_rate"]
+    effect = manifest["recipe"]["effect"]["name"]
+    if consistent and effect not in HARD_CLIP_EFFECTS:
+        raise ValueError(f"--consistent needs a hard-clipping task ({', '.join(HARD_CLIP_EFFECTS)}); "
+                         f"task '{task}' uses {effect}, whose input does not keep any clean sample")
     final_path = checkpoint_path(name, task, out)
     state_path = final_path.with_suffix(".state.pt")
     torch.manual_seed(seed)
@@ -104,13 +112,16 @@ def train(name: str, task: str, data: str | Path = "data", out: str | Path = "ru
         torch.use_deterministic_algorithms(True)
     net, kwargs = build_network(name, config)
     net.to(device)
+    model = ClipConsistent(net) if consistent else net  # what is trained and validated; net holds the weights
     optimiser = torch.optim.Adam(net.parameters(), lr=lr)
     run = {"model": name, "config": kwargs, "task": task, "data_fingerprint": manifest["fingerprint"],
-           "seed": seed, "batch_size": batch_size, "crop_seconds": crop_seconds, "lr": lr}
+           "seed": seed, "batch_size": batch_size, "crop_seconds": crop_seconds, "lr": lr,
+           "consistent": consistent}
     history: list[dict[str, float]] = []
     best: dict[str, Any] = {"val_si_sdr": -np.inf, "weights": copy.deepcopy(net.state_dict()), "epoch": 0}
     if state_path.is_file():
         state = torch.load(state_path, map_location=device, weights_only=False)
+        state["run"].setdefault("consistent", False)  # states written before the option existed
         if state["run"] != run:
             differs = sorted(k for k in run if state["run"].get(k) != run[k])
             raise CheckpointError(f"{state_path} was trained with other settings ({', '.join(differs)}); "
@@ -135,7 +146,7 @@ def train(name: str, task: str, data: str | Path = "data", out: str | Path = "ru
                 items = [train_set[int(i)] for i in indices]
                 distorted = torch.stack([d for d, _ in items]).to(device)
                 clean = torch.stack([c for _, c in items]).to(device)
-                loss = training_loss(net(distorted), clean)
+                loss = training_loss(model(distorted), clean)
                 optimiser.zero_grad()
                 loss.backward()
                 norm = torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
@@ -147,7 +158,7 @@ def train(name: str, task: str, data: str | Path = "data", out: str | Path = "ru
                 optimiser.step()
                 total += float(loss.detach())
                 bar.set_postfix(loss=f"{total / (bar.n + 1):.3f}")
-        val_loss, val_score = _validate(net, val_set, device, batch_size)
+        val_loss, val_score = _validate(model, val_set, device, batch_size)
         seconds = time.perf_counter() - start
         spent += seconds
         history.append({"epoch": epoch, "train_loss": total / len(batches), "val_loss": val_loss,

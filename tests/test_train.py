@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from benchmark.consistency import ClipConsistent
 from benchmark.evaluate import evaluate
 from benchmark.generate import generate_task
 from benchmark.neural import CheckpointError, NeuralSubmission, load_network
@@ -100,6 +101,22 @@ def test_mismatched_checkpoints_are_refused(data, tmp_path):
     with pytest.raises(CheckpointError, match="other settings .*lr"):
         train("waveunet", "tiny-od", data, tmp_path, epochs=2, crop_seconds=0.5, batch_size=4, lr=1e-2,
               progress=False)
+
+
+def test_consistent_training_is_refused_on_overdrive_and_recorded_on_clipping(data, tmp_path):
+    with pytest.raises(ValueError, match="--consistent needs a hard-clipping task.*'tiny-od' uses sox_overdrive"):
+        train("waveunet", "tiny-od", data, tmp_path, epochs=1, consistent=True, progress=False)
+    recipe = small_recipe(tmp_path, "synth-sdr", name="tiny-sdr")
+    generate_task(recipe, tmp_path / "data", progress=False)
+    torch.set_num_threads(1)
+    train("waveunet", "tiny-sdr", tmp_path / "data", tmp_path, epochs=1, crop_seconds=0.5, batch_size=2,
+          consistent=True, progress=False)
+    net, checkpoint = load_network(tmp_path / "waveunet" / "tiny-sdr.pt", "waveunet")
+    assert checkpoint["consistent"] and isinstance(net, ClipConsistent)
+    clipped = torch.tensor([[0.0, 0.1, -0.2, 0.2, 0.2, 0.05] * 100])
+    out = net(clipped)
+    reliable = clipped.abs() < 0.2
+    assert torch.equal(out[reliable], clipped[reliable]) and bool((out[~reliable].abs() >= 0.2).all())
 
 
 def test_missing_checkpoint_names_the_train_command():

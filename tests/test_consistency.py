@@ -1,0 +1,58 @@
+"""Clip-consistent network output (benchmark.consistency)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from benchmark.consistency import ClipConsistent, clip_consistent
+from benchmark.effects import clip_to_sdr, clipped_mask, hard_clip
+from benchmark.synth import synth_guitar
+
+
+def clipped_pair(sdr_db: float = 5.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray, float]:
+    clean = synth_guitar(np.random.default_rng(seed), 1.0, 16000)
+    clean *= 0.5 / np.max(np.abs(clean))
+    clipped, threshold = clip_to_sdr(clean, sdr_db)
+    return clean, clipped, threshold
+
+
+@pytest.mark.parametrize("sdr_db", [1.0, 7.0, 20.0])
+def test_projection_is_consistent_and_never_moves_a_sample_away_from_the_clean_one(sdr_db):
+    clean, clipped, threshold = clipped_pair(sdr_db)
+    estimate = clean + np.random.default_rng(1).normal(0.0, 0.2, clean.size)  # any estimate
+    out = clip_consistent(torch.from_numpy(estimate), torch.from_numpy(clipped)).numpy()
+    mask = clipped_mask(clipped)
+    assert 0 < mask.sum() < mask.size
+    np.testing.assert_array_equal(out[~mask], clipped[~mask])  # reliable samples kept exactly
+    assert np.all(np.sign(out[mask]) == np.sign(clipped[mask]))
+    assert np.all(np.abs(out[mask]) >= np.abs(clipped[mask]))  # >= the threshold, up to the tolerance
+    assert np.all(np.abs(out[np.abs(clipped) == threshold]) >= threshold)
+    assert np.all(np.abs(out - clean) <= np.abs(estimate - clean) + 1e-15)
+    assert np.mean((out - clean) ** 2) < np.mean((estimate - clean) ** 2)
+
+
+def test_clipping_level_is_found_per_example_of_a_batch():
+    clean = synth_guitar(np.random.default_rng(2), 1.0, 16000)
+    clean *= 0.5 / np.max(np.abs(clean))
+    clipped = np.stack([hard_clip(clean, 12.0), hard_clip(clean, 26.0)])
+    out = clip_consistent(torch.zeros(clipped.shape, dtype=torch.float64), torch.from_numpy(clipped)).numpy()
+    for row_in, row_out in zip(clipped, out):
+        mask = clipped_mask(row_in)
+        np.testing.assert_array_equal(row_out, row_in)  # a zero estimate is clamped to the input
+        assert mask.sum() > 10
+
+
+def test_clamp_passes_the_gradient_straight_through():
+    clipped = torch.tensor([[0.1, 0.5, 0.5, -0.5, -0.2]], dtype=torch.float64)
+    estimate = torch.tensor([[0.0, 0.3, 0.9, -0.1, 1.0]], dtype=torch.float64, requires_grad=True)
+    out = clip_consistent(estimate, clipped)
+    assert out.tolist() == [[0.1, 0.5, 0.9, -0.5, -0.2]]
+    out.sum().backward()
+    assert estimate.grad.tolist() == [[0.0, 1.0, 1.0, 1.0, 0.0]]  # below the level too, reliable: none
+
+
+def test_wrapper_keeps_shapes_and_projects_the_network_output():
+    net = ClipConsistent(torch.nn.Identity())
+    x = torch.from_numpy(clipped_pair(3.0)[1]).float()
+    assert torch.equal(net(x), x) and torch.equal(net(x[None])[0], x)
