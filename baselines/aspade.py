@@ -48,7 +48,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import scipy.fft
 
-from benchmark.effects import clipped_mask
+from benchmark.effects import HARD_CLIP_EFFECTS, clipped_mask
 from benchmark.recipes import RecipeError, get_recipe
 from benchmark.submission import NotApplicable
 
@@ -60,7 +60,6 @@ from benchmark.submission import NotApplicable
 WINDOW_SECONDS = 1024 / 16000
 CHUNK_FRAMES = 64  # frames iterated together on the CPU: 64 x 1025 complex values stay in cache
 CLIP_TOLERANCE = 1e-6  # relative; see clipping_masks
-CLIPPING_EFFECTS = ("hard_clip", "clip_to_sdr", "pedalboard_clipping")  # what A-SPADE restores
 TASK_SUFFIXES = ("hc", "sdr")  # for tasks without a known recipe: hard clipping at a gain or to an SDR
 
 
@@ -177,36 +176,41 @@ def _admm(
     """A-SPADE on a stack of windowed frames (frames, w) with their bounds; the best iterates."""
     xp = backend.xp
     w = frames.shape[-1]
-    n_fft = 2 * w  # redundancy 2
-    x, lower, upper = backend.put(frames), backend.put(lower), backend.put(upper)
-    ranking = backend.put(np.r_[0.25, np.ones(w)])  # (w + 1,): DC halved for ranking (on squared magnitudes)
+    padded = backend.put(np.pad(frames, ((0, 0), (0, w))))  # (active, 2w): x and w zeros (redundancy 2)
+    x = padded[:, :w]
+    lower, upper = backend.put(lower), backend.put(upper)
     pairs = backend.put(np.r_[1.0, np.full(w - 1, 2.0), 1.0])  # (w + 1,): full-spectrum norm weights
     out = xp.zeros_like(x)  # (frames, w): the best iterate of every frame
     ids = backend.put(np.arange(len(frames)))  # (active,): row in `out` of each frame still iterating
-    best, best_objective = x, backend.put(np.full(len(frames), np.inf))  # (active, w), (active,)
-    z = backend.rfft(x, n_fft)  # (active, w + 1), half of the Hermitian spectrum
+    best, best_objective = backend.put(frames.copy()), backend.put(np.full(len(frames), np.inf))  # (active, w), (active,)
+    z = backend.rfft(padded)  # (active, w + 1), half of the Hermitian spectrum
     u = xp.zeros_like(z)
     k = s
     for iteration in range(1, max_iterations + 1):
         v = z + u
-        z_bar = v * backend.top_k_mask((v.real**2 + v.imag**2) * ranking, k)
-        gap = z - z_bar
-        objective = xp.sqrt(((gap.real**2 + gap.imag**2) * pairs).sum(-1))  # (active,): ||z - z_bar||, full spectrum
+        square = backend.real_view(v) ** 2  # (active, w + 1, 2)
+        score = square[..., 0] + square[..., 1]  # |v|^2
+        score[:, 0] *= 0.25  # DC halved for ranking (on squared magnitudes)
+        z_bar = v if k >= w + 1 else xp.where(score >= backend.kth_largest(score, k), v, 0)
+        gap = backend.real_view(z - z_bar)
+        objective = xp.sqrt(xp.einsum("fbc,fbc,b->f", gap, gap, pairs))  # (active,): ||z - z_bar||, full spectrum
         improved = objective <= best_objective
-        best = xp.where(improved[:, None], x, best)
-        best_objective = xp.where(improved, objective, best_objective)
+        best[improved] = x[improved]
+        best_objective = xp.minimum(objective, best_objective)
         done = objective <= epsilon
         if done.any():
             out[ids[done]] = best[done]
             keep = ~done
-            x, z, u, z_bar, lower, upper, ids, best, best_objective = (
-                a[keep] for a in (x, z, u, z_bar, lower, upper, ids, best, best_objective)
+            padded, z, u, z_bar, lower, upper, ids, best, best_objective = (
+                a[keep] for a in (padded, z, u, z_bar, lower, upper, ids, best, best_objective)
             )
             if len(ids) == 0:
                 break
-        x = xp.minimum(xp.maximum(backend.irfft(z_bar - u, n_fft)[:, :w], lower), upper)
-        z = backend.rfft(x, n_fft)
-        u = u + z - z_bar
+        padded[:, :w] = backend.clip(backend.irfft(z_bar - u)[:, :w], lower, upper)
+        x = padded[:, :w]
+        z = backend.rfft(padded)
+        u += z
+        u -= z_bar
         if (iteration + 1) % r == 0:
             k += s
     out[ids] = best  # frames stopped by the iteration cap
@@ -227,26 +231,33 @@ class _NumpyBackend:
         return a
 
     @staticmethod
-    def rfft(x: np.ndarray, n: int) -> np.ndarray:
-        """Unitary real FFT of each row, zero-padded to n."""
-        return scipy.fft.rfft(x, n, norm="ortho")
+    def rfft(x: np.ndarray) -> np.ndarray:
+        """Unitary real FFT of each row."""
+        return scipy.fft.rfft(x, norm="ortho")
 
     @staticmethod
-    def irfft(x: np.ndarray, n: int) -> np.ndarray:
-        return scipy.fft.irfft(x, n, norm="ortho")
+    def irfft(x: np.ndarray) -> np.ndarray:
+        """Inverse of ``rfft`` for an even row length."""
+        return scipy.fft.irfft(x, norm="ortho")
+
+    @staticmethod
+    def clip(x: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+        return np.clip(x, lower, upper)
 
     @staticmethod
     def get(a: np.ndarray) -> np.ndarray:
         return a
 
     @staticmethod
-    def top_k_mask(score: np.ndarray, k: int) -> np.ndarray:
-        """(rows, n) bool, True at the k largest entries of each row (all if k >= n)."""
-        if k >= score.shape[-1]:
-            return np.ones(score.shape, dtype=bool)
-        mask = np.zeros(score.shape, dtype=bool)
-        np.put_along_axis(mask, np.argpartition(score, -k, axis=-1)[:, -k:], True, axis=-1)
-        return mask
+    def real_view(a: np.ndarray) -> np.ndarray:
+        """(..., n) complex -> (..., n, 2) float view: real and imaginary parts."""
+        return a.view(np.float64).reshape(*a.shape, 2)
+
+    @staticmethod
+    def kth_largest(score: np.ndarray, k: int) -> np.ndarray:
+        """(rows, 1): the k-th largest entry of each row of (rows, n), 1 <= k <= n."""
+        n = score.shape[-1]
+        return np.partition(score, n - k, axis=-1)[:, n - k : n - k + 1]
 
 
 class _TorchBackend:
@@ -261,22 +272,25 @@ class _TorchBackend:
     def put(self, a: np.ndarray):
         return self.xp.from_numpy(np.ascontiguousarray(a)).to(self.device)
 
-    def rfft(self, x, n: int):
-        return self.xp.fft.rfft(x, n, norm="ortho")
+    def rfft(self, x):
+        return self.xp.fft.rfft(x, norm="ortho")
 
-    def irfft(self, x, n: int):
-        return self.xp.fft.irfft(x, n, norm="ortho")
+    def irfft(self, x):
+        return self.xp.fft.irfft(x, norm="ortho")
+
+    def clip(self, x, lower, upper):
+        return self.xp.clamp(x, lower, upper)
 
     @staticmethod
     def get(a) -> np.ndarray:
         return a.cpu().numpy()
 
-    def top_k_mask(self, score, k: int):
-        """(rows, n) bool, True at the k largest entries of each row (all if k >= n)."""
-        if k >= score.shape[-1]:
-            return self.xp.ones_like(score, dtype=self.xp.bool)
-        largest = self.xp.topk(score, k, dim=-1, sorted=False).indices
-        return self.xp.zeros_like(score, dtype=self.xp.bool).scatter_(-1, largest, True)
+    def real_view(self, a):
+        return self.xp.view_as_real(a)
+
+    def kth_largest(self, score, k: int):
+        """(rows, 1): the k-th largest entry of each row of (rows, n), 1 <= k <= n."""
+        return self.xp.kthvalue(score, score.shape[-1] - k + 1, dim=-1, keepdim=True).values
 
 
 def _get_backend(name: str, device: str) -> _NumpyBackend | _TorchBackend:
@@ -296,7 +310,7 @@ class Model:
         """True for tasks whose effect is hard clipping (their recipe says so; for a task
         without a known recipe, a name ending in -hc or -sdr); not overdrive or other effects."""
         try:
-            return get_recipe(task).effect.name in CLIPPING_EFFECTS
+            return get_recipe(task).effect.name in HARD_CLIP_EFFECTS
         except RecipeError:
             return task.rsplit("-", 1)[-1] in TASK_SUFFIXES
 

@@ -16,7 +16,7 @@ below the threshold is still pushed up towards a clean peak.
 
 The clipping level is found from the input alone, as for A-SPADE: ``t = max|y|`` per example,
 clipped samples are those with ``|y| >= t * (1 - tolerance)``. This holds only for hard
-clipping (``hard_clip``, ``clip_to_sdr`` and the clipping pedal); on overdrive no sample of
+clipping (``benchmark.effects.HARD_CLIP_EFFECTS``); on overdrive no sample of
 the input equals the clean signal, so it must not be used there.
 """
 from __future__ import annotations
@@ -24,8 +24,6 @@ from __future__ import annotations
 import torch
 
 TOLERANCE = 1e-6  # relative; as benchmark.effects.clipped_mask
-# Effects after which the input equals the clean signal wherever it is below the clipping level.
-HARD_CLIP_EFFECTS = ("hard_clip", "clip_to_sdr", "pedalboard_clipping")
 
 
 def clip_consistent(estimate: torch.Tensor, clipped: torch.Tensor, tolerance: float = TOLERANCE) -> torch.Tensor:

@@ -14,6 +14,7 @@ import scipy.signal
 _INT32_SCALE = 2.0**31  # SoX's sox_sample_t full scale (SOX_SAMPLE_MAX + 1)
 _INT32_MAX = 2**31 - 1
 _INT32_MIN = -(2**31)
+_BLOCK = 65536  # samples per block of sox_overdrive: its temporaries (0.5 MB each) stay in the CPU cache
 
 
 def _as_mono(x: np.ndarray, name: str = "x") -> np.ndarray:
@@ -60,23 +61,34 @@ def sox_overdrive(x: np.ndarray, gain_db: float, colour: float = 20.0) -> np.nda
     gain_db = _check_range("gain_db", gain_db, 0.0, 100.0)
     colour = _check_range("colour", colour, 0.0, 100.0)
     gain = math.exp(gain_db * math.log(10.0) * 0.05)  # SoX's dB_to_linear, through libm
-    d0 = float_to_sox_samples(x) * (1.0 / _INT32_SCALE)
     if gain == 1.0:  # SoX drops the effect from the chain (SOX_EFF_NULL)
-        return d0
-    d = d0 * gain
-    d += colour / 200.0
-    # Same operation order as overdrive.c: d - d*d*d*(1/3), saturating at +-2/3.
-    shaped = d * d
-    shaped *= d
-    shaped *= 1.0 / 3.0
-    np.subtract(d, shaped, out=shaped)
-    np.copyto(shaped, -2.0 / 3.0, where=d < -1.0)
-    np.copyto(shaped, 2.0 / 3.0, where=d > 1.0)
-    # DC blocker: (d[n] - d[n-1]) + 0.995*y[n-1]; lfilter with b=[1, 0] adds in that exact order.
-    step = np.diff(shaped, prepend=0.0)
-    blocked = scipy.signal.lfilter([1.0, 0.0], [1.0, -0.995], step)
-    out = d0 * 0.5 + blocked * 0.75
-    return float_to_sox_samples(out) * (1.0 / _INT32_SCALE)
+        return float_to_sox_samples(x) * (1.0 / _INT32_SCALE)
+    out = np.empty_like(x)
+    previous = np.zeros(1)  # the soft-clipped sample before the block (SoX starts from 0)
+    state = np.zeros(1)  # the DC blocker's memory
+    # Block by block, so that the temporaries stay in the CPU cache; the carried state
+    # makes the result bit-identical to one pass over the whole signal.
+    for start in range(0, x.size, _BLOCK):
+        d0 = float_to_sox_samples(x[start : start + _BLOCK]) * (1.0 / _INT32_SCALE)
+        d = d0 * gain
+        d += colour / 200.0
+        # Same operation order as overdrive.c: d - d*d*d*(1/3), saturating at +-2/3.
+        shaped = d * d
+        shaped *= d
+        shaped *= 1.0 / 3.0
+        np.subtract(d, shaped, out=shaped)
+        np.putmask(shaped, d < -1.0, -2.0 / 3.0)
+        np.putmask(shaped, d > 1.0, 2.0 / 3.0)
+        # DC blocker: (d[n] - d[n-1]) + 0.995*y[n-1]; lfilter with b=[1, 0] adds in that exact order.
+        step = np.diff(shaped, prepend=previous)
+        previous = shaped[-1:]
+        blocked, state = scipy.signal.lfilter([1.0, 0.0], [1.0, -0.995], step, zi=state)
+        d0 *= 0.5
+        blocked *= 0.75
+        d0 += blocked
+        out[start : start + _BLOCK] = float_to_sox_samples(d0)
+    out *= 1.0 / _INT32_SCALE
+    return out
 
 
 def hard_clip(x: np.ndarray, gain_db: float) -> np.ndarray:
@@ -143,6 +155,10 @@ def clip_to_sdr(x: np.ndarray, sdr_db: float, tolerance_db: float = 0.01) -> tup
     if abs(reached - sdr_db) > tolerance_db:
         raise ValueError(f"clip_to_sdr reached {reached:.4f} dB for a target of {sdr_db} dB")
     return clipped, float(threshold)
+
+
+# Effects that leave every sample below the clipping level equal to the clean one (scale kept).
+HARD_CLIP_EFFECTS = ("hard_clip", "clip_to_sdr", "pedalboard_clipping")
 
 
 def clipped_mask(y: np.ndarray, threshold: float | None = None, tolerance: float = 1e-6) -> np.ndarray:

@@ -302,6 +302,9 @@ def render(results: str | Path = "results", out: str | Path = LEADERBOARD_DIR) -
           "Every registered submission on every generated task, scored by `bench evaluate` on the test split "
           "(median [Q1, Q3] over examples; ↑ higher is better for SDR, SI-SDR, ΔSI-SDR; ↓ lower is better for "
           "the mel distances). Oracles see the clean target and are never ranked with the other methods. "
+          "On hard-clipping tasks the shipped networks were trained with `bench train --consistent`: their "
+          "output keeps the input's unclipped samples and is at least the clipping level where the input "
+          "is clipped, the consistency A-SPADE also enforces. "
           "Regenerate with `bench leaderboard` (or `bench run`).", ""]
     body = ["<h1>Leaderboard</h1>", f"<p class='note'>{html.escape(md[2])}</p>"]
     for task in sorted(board):

@@ -23,10 +23,11 @@ import torch
 from tqdm import tqdm
 
 from .atomic import atomic_path
+from .consistency import ClipConsistent
 from .data import load_manifest
+from .effects import HARD_CLIP_EFFECTS
 from .losses import training_loss
 from .metrics import si_sdr
-from .consistency import HARD_CLIP_EFFECTS, ClipConsistent
 from .neural import CheckpointError, build_network, checkpoint_path, code_version, parameter_count
 from .torch_data import DistortionDataset
 
