@@ -206,7 +206,7 @@ def _admm(
             )
             if len(ids) == 0:
                 break
-        padded[:, :w] = backend.clip(backend.irfft(z_bar - u)[:, :w], lower, upper)
+        backend.clip(backend.irfft(z_bar - u)[:, :w], lower, upper, out=padded[:, :w])
         x = padded[:, :w]
         z = backend.rfft(padded)
         u += z
@@ -241,8 +241,9 @@ class _NumpyBackend:
         return scipy.fft.irfft(x, norm="ortho")
 
     @staticmethod
-    def clip(x: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
-        return np.clip(x, lower, upper)
+    def clip(x: np.ndarray, lower: np.ndarray, upper: np.ndarray, out: np.ndarray) -> None:
+        """``out = min(max(x, lower), upper)``."""
+        np.clip(x, lower, upper, out=out)
 
     @staticmethod
     def get(a: np.ndarray) -> np.ndarray:
@@ -278,8 +279,8 @@ class _TorchBackend:
     def irfft(self, x):
         return self.xp.fft.irfft(x, norm="ortho")
 
-    def clip(self, x, lower, upper):
-        return self.xp.clamp(x, lower, upper)
+    def clip(self, x, lower, upper, out) -> None:
+        out.copy_(self.xp.clamp(x, lower, upper))
 
     @staticmethod
     def get(a) -> np.ndarray:

@@ -37,10 +37,9 @@ def float_to_sox_samples(x: np.ndarray) -> np.ndarray:
     Returns the int32 sample values as float64 (exact).
     """
     t = np.asarray(x, dtype=np.float64) * _INT32_SCALE
-    s = np.abs(t)
-    s += 0.5
-    np.floor(s, out=s)
-    np.copysign(s, t, out=s)  # = trunc(t -+ 0.5): t - 0.5 is exactly -(|t| + 0.5) for t < 0
+    s = np.copysign(0.5, t)
+    s += t  # t + 0.5, or t - 0.5 below zero: the same float operations as SoX
+    np.trunc(s, out=s)
     np.clip(s, _INT32_MIN, _INT32_MAX, out=s)
     s += 0.0  # turns -0.0 into the integer 0
     return s
@@ -64,7 +63,7 @@ def sox_overdrive(x: np.ndarray, gain_db: float, colour: float = 20.0) -> np.nda
     if gain == 1.0:  # SoX drops the effect from the chain (SOX_EFF_NULL)
         return float_to_sox_samples(x) * (1.0 / _INT32_SCALE)
     out = np.empty_like(x)
-    previous = np.zeros(1)  # the soft-clipped sample before the block (SoX starts from 0)
+    shaped_run = np.zeros(min(x.size, _BLOCK) + 1)  # [the soft-clipped sample before the block, the block's]
     state = np.zeros(1)  # the DC blocker's memory
     # Block by block, so that the temporaries stay in the CPU cache; the carried state
     # makes the result bit-identical to one pass over the whole signal.
@@ -73,21 +72,21 @@ def sox_overdrive(x: np.ndarray, gain_db: float, colour: float = 20.0) -> np.nda
         d = d0 * gain
         d += colour / 200.0
         # Same operation order as overdrive.c: d - d*d*d*(1/3), saturating at +-2/3.
-        shaped = d * d
+        shaped = shaped_run[1 : d.size + 1]
+        np.multiply(d, d, out=shaped)
         shaped *= d
         shaped *= 1.0 / 3.0
         np.subtract(d, shaped, out=shaped)
         np.putmask(shaped, d < -1.0, -2.0 / 3.0)
         np.putmask(shaped, d > 1.0, 2.0 / 3.0)
         # DC blocker: (d[n] - d[n-1]) + 0.995*y[n-1]; lfilter with b=[1, 0] adds in that exact order.
-        step = np.diff(shaped, prepend=previous)
-        previous = shaped[-1:]
+        step = shaped - shaped_run[: d.size]
+        shaped_run[0] = shaped[-1]
         blocked, state = scipy.signal.lfilter([1.0, 0.0], [1.0, -0.995], step, zi=state)
         d0 *= 0.5
         blocked *= 0.75
         d0 += blocked
-        out[start : start + _BLOCK] = float_to_sox_samples(d0)
-    out *= 1.0 / _INT32_SCALE
+        np.multiply(float_to_sox_samples(d0), 1.0 / _INT32_SCALE, out=out[start : start + _BLOCK])
     return out
 
 

@@ -202,7 +202,8 @@ def test_rerun_skips_finished_shards_and_redoes_missing_ones(tmp_path):
 
 def test_interrupted_run_leaves_no_half_shard_and_resumes(tmp_path):
     """Ctrl-C during `bench generate`: only complete shards are visible; the next run finishes."""
-    recipe = small_recipe(tmp_path, splits={"train": {"clips": 60, "seconds": 2.0, "levels": "uniform"},
+    # 75 shards: enough work left after the second one (about 1.5 s) for the interrupt to land
+    recipe = small_recipe(tmp_path, splits={"train": {"clips": 300, "seconds": 2.0, "levels": "uniform"},
                                             "val": {"clips": 2, "seconds": 1.0, "levels": "uniform"},
                                             "test": {"clips": 1, "seconds": 1.0, "levels": "grid"}})
     out = tmp_path / "out"
@@ -217,7 +218,7 @@ def test_interrupted_run_leaves_no_half_shard_and_resumes(tmp_path):
     assert proc.returncode != 0, "the run finished before it could be interrupted"
     assert "interrupted" in err.decode()
     done = sorted(records.glob("part-*.parquet"))
-    assert 2 <= len(done) < 15
+    assert 2 <= len(done) < 75
     for shard in done:  # every visible shard is whole
         assert len(read_shard(shard)) == 4
     assert not (out / "tiny-od" / "manifest.json").exists()
