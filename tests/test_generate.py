@@ -202,13 +202,15 @@ def test_rerun_skips_finished_shards_and_redoes_missing_ones(tmp_path):
 
 def test_interrupted_run_leaves_no_half_shard_and_resumes(tmp_path):
     """Ctrl-C during `bench generate`: only complete shards are visible; the next run finishes."""
-    # 75 shards: enough work left after the second one (about 1.5 s) for the interrupt to land
-    recipe = small_recipe(tmp_path, splits={"train": {"clips": 300, "seconds": 2.0, "levels": "uniform"},
+    recipe = small_recipe(tmp_path, splits={"train": {"clips": 60, "seconds": 2.0, "levels": "uniform"},
                                             "val": {"clips": 2, "seconds": 1.0, "levels": "uniform"},
                                             "test": {"clips": 1, "seconds": 1.0, "levels": "grid"}})
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "benchmark.cli", "generate", "--task", recipe, "--out", str(out), "--workers", "2"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    # SIGINT back to its default in the child: a shell's background job (e.g. `.ci/run &`) starts
+    # with it ignored, and Python then keeps ignoring it instead of raising KeyboardInterrupt.
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     records = out / "tiny-od" / "train"
     deadline = time.time() + 120
     while time.time() < deadline and len(list(records.glob("part-*.json"))) < 2:
@@ -218,7 +220,7 @@ def test_interrupted_run_leaves_no_half_shard_and_resumes(tmp_path):
     assert proc.returncode != 0, "the run finished before it could be interrupted"
     assert "interrupted" in err.decode()
     done = sorted(records.glob("part-*.parquet"))
-    assert 2 <= len(done) < 75
+    assert 2 <= len(done) < 15
     for shard in done:  # every visible shard is whole
         assert len(read_shard(shard)) == 4
     assert not (out / "tiny-od" / "manifest.json").exists()
