@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import torch
 
-TOLERANCE = 1e-6  # relative; as benchmark.effects.clipped_mask
+from .effects import CLIP_TOLERANCE
 
 
-def clip_consistent(estimate: torch.Tensor, clipped: torch.Tensor, tolerance: float = TOLERANCE) -> torch.Tensor:
+def clip_consistent(estimate: torch.Tensor, clipped: torch.Tensor, tolerance: float = CLIP_TOLERANCE) -> torch.Tensor:
     """Project ``estimate`` onto the signals consistent with the hard-clipped ``clipped``.
 
     Both are (..., samples); the clipping level is ``max|clipped|`` over the last axis.

@@ -37,10 +37,13 @@ def test_clipping_level_is_found_per_example_of_a_batch():
     clean *= 0.5 / np.max(np.abs(clean))
     clipped = np.stack([hard_clip(clean, 12.0), hard_clip(clean, 26.0)])
     out = clip_consistent(torch.zeros(clipped.shape, dtype=torch.float64), torch.from_numpy(clipped)).numpy()
-    for row_in, row_out in zip(clipped, out):
+    doubled = clip_consistent(2 * torch.from_numpy(clipped), torch.from_numpy(clipped)).numpy()
+    for row_in, row_out, row_doubled in zip(clipped, out, doubled):
         mask = clipped_mask(row_in)
         np.testing.assert_array_equal(row_out, row_in)  # a zero estimate is clamped to the input
         assert mask.sum() > 10
+        # a larger estimate is kept exactly where this row (not the batch) is clipped
+        np.testing.assert_array_equal(row_doubled, np.where(mask, 2 * row_in, row_in))
 
 
 def test_clamp_passes_the_gradient_straight_through():
@@ -56,3 +59,11 @@ def test_wrapper_keeps_shapes_and_projects_the_network_output():
     net = ClipConsistent(torch.nn.Identity())
     x = torch.from_numpy(clipped_pair(3.0)[1]).float()
     assert torch.equal(net(x), x) and torch.equal(net(x[None])[0], x)
+    doubled = ClipConsistent(Doubling())(x[None])[0]  # the projection acts on the network's output
+    mask = torch.from_numpy(clipped_mask(x.numpy()))
+    assert torch.equal(doubled, torch.where(mask, 2 * x, x))
+
+
+class Doubling(torch.nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return 2 * x
