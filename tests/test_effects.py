@@ -87,6 +87,40 @@ def test_sox_binary_backend_gives_identical_data():
             assert numpy_out.tobytes() == sox_out.tobytes()
 
 
+def test_sox_overdrive_equals_sox_binary_at_the_soft_clip_boundary_and_across_blocks():
+    """At gain exactly 2 (and 4 with colour bias) inputs put d exactly at +-1, one step inside and
+    outside: SoX keeps the cubic at |d| = 1 and saturates to 2/3 just above it. The long signal
+    spans several of sox_overdrive's blocks, so the state carried between them is checked too."""
+    require_binary("sox")
+    from benchmark.effects import _BLOCK
+    from benchmark.sox_binary import sox_binary_overdrive
+
+    steps = np.arange(-2000, 2001) * 2.0**-31
+    edges = np.concatenate([0.5 + steps, -0.5 + steps, 0.25 + steps, -0.75 + steps])
+    rng = np.random.default_rng(3)
+    long_signal = np.clip(0.3 * rng.standard_normal(2 * _BLOCK + 12345), -1, 0.999)
+    long_signal[::7] = rng.choice(edges, long_signal[::7].size)
+    exactly_two, exactly_four = 6.020599913279624, 12.041199826559245  # dB: SoX's gain is 2.0, 4.0
+    for x in (edges, long_signal):
+        for gain_db, colour in ((exactly_two, 0.0), (exactly_four, 100.0), (exactly_four, 0.0), (45.0, 0.0)):
+            reference = sox_binary_overdrive(x, gain_db, colour, sample_rate=SR)
+            assert sox_overdrive(x, gain_db, colour).tobytes() == reference.tobytes(), (x.size, gain_db, colour)
+
+
+def test_soft_clip_stage_equals_overdrive_c_expression_per_sample():
+    """The branch-free soft clip against overdrive.c's expression evaluated per sample in
+    Python floats (IEEE doubles, as C): bit for bit at and around the +-1 boundary, where
+    f(1) is one unit in the last place above the 2/3 that saturated samples get."""
+    from benchmark.effects import _sox_soft_clip
+
+    near_one = np.concatenate([1 - np.arange(600) * 2.0**-53, 1 + np.arange(1, 600) * 2.0**-52])  # 1 and its neighbours
+    d = np.concatenate([near_one, -near_one, np.random.default_rng(5).uniform(-3, 3, 5000), [0.0, -0.0, 1e6, -1e6]])
+    ours = np.empty_like(d)
+    _sox_soft_clip(d, ours, np.empty_like(d), np.empty(d.size, dtype=bool))
+    reference = np.array([-2 / 3 if v < -1 else 2 / 3 if v > 1 else v - v * v * v * (1.0 / 3) for v in d.tolist()])
+    assert ours.tobytes() == reference.tobytes()
+
+
 def test_sox_overdrive_output_carries_half_the_input():
     x = _signals()["sine_chord"]
     y = sox_overdrive(x, 30.0, 0.0)
@@ -104,6 +138,15 @@ def test_sox_overdrive_rejects_out_of_range_parameters(bad):
 def test_effects_reject_non_mono_input():
     with pytest.raises(ValueError, match="mono"):
         hard_clip(np.zeros((2, 10)), 20.0)
+
+
+@pytest.mark.parametrize("effect", [lambda x: sox_overdrive(x, 30.0, 0.0), lambda x: hard_clip(x, 20.0),
+                                    lambda x: soft_clip(x, 20.0), lambda x: clip_to_sdr(x, 10.0)])
+def test_effects_reject_non_finite_samples_naming_the_first(effect):
+    x = np.sin(np.linspace(0, 100, 1000))
+    x[[417, 900]] = [np.nan, np.inf]
+    with pytest.raises(ValueError, match="2 non-finite samples .* the first at sample 417"):
+        effect(x)
 
 
 @pytest.mark.parametrize("gain_db", [0.0, 20.0, 37.5, 50.0])
