@@ -46,7 +46,6 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-import scipy.fft
 
 from benchmark.effects import CLIP_TOLERANCE, HARD_CLIP_EFFECTS, clipped_mask
 from benchmark.recipes import RecipeError, get_recipe
@@ -172,28 +171,43 @@ def _admm(
     r: int,
     max_iterations: int,
 ) -> np.ndarray:
-    """A-SPADE on a stack of windowed frames (frames, w) with their bounds; the best iterates."""
+    """A-SPADE on a stack of windowed frames (frames, w) with their bounds; the best iterates.
+
+    The frames still iterating are the first ``m`` rows of every array; the work arrays are
+    made once and written in place (``out=``), so the loop allocates only when frames leave.
+    """
     xp = backend.xp
-    w = frames.shape[-1]
-    padded = backend.put(np.pad(frames, ((0, 0), (0, w))))  # (active, 2w): x and w zeros (redundancy 2)
-    x = padded[:, :w]
+    count, w = frames.shape
+    padded = backend.put(np.pad(frames, ((0, 0), (0, w))))  # (m, 2w): x and w zeros (redundancy 2)
     lower, upper = backend.put(lower), backend.put(upper)
-    pairs = backend.put(np.r_[1.0, np.full(w - 1, 2.0), 1.0])  # (w + 1,): full-spectrum norm weights
-    out = xp.zeros_like(x)  # (frames, w): the best iterate of every frame
-    ids = backend.put(np.arange(len(frames)))  # (active,): row in `out` of each frame still iterating
-    best = xp.zeros_like(x)  # (active, w): every frame improves on its first iteration
-    best_objective = backend.put(np.full(len(frames), np.inf))  # (active,)
-    z = backend.rfft(padded)  # (active, w + 1), half of the Hermitian spectrum
+    pairs = backend.put(np.repeat(np.r_[1.0, np.full(w - 1, 2.0), 1.0], 2))  # (2w + 2,): norm weights of the
+    # real and imaginary parts of the half spectrum that give the full spectrum's norm
+    out = backend.put(np.zeros((count, w)))  # the best iterate of every frame
+    ids = backend.put(np.arange(count))  # (m,): row in `out` of each frame still iterating
+    best = backend.put(np.zeros((count, w)))  # (m, w): every frame improves on its first iteration
+    best_objective = backend.put(np.full(count, np.inf))  # (m,)
+    z = backend.rfft(padded)  # (m, w + 1), half of the Hermitian spectrum
     u = xp.zeros_like(z)
-    k = s
+    # Work arrays, (count, ...); row views [:m] of them are used.
+    v_all, z_bar_all, diff_all = xp.empty_like(z), xp.empty_like(z), xp.empty_like(z)
+    squares_all = backend.real_view(xp.empty_like(z))  # (count, w + 1, 2)
+    score_all, ranked_all = backend.put(np.empty((count, w + 1))), backend.put(np.empty((count, w + 1)))
+    kept_all = backend.put(np.empty((count, w + 1), dtype=bool))
+    signal_all = xp.empty_like(padded)  # (count, 2w)
+    k, m, x = s, count, padded[:, :w]  # x is a view of padded
     for iteration in range(1, max_iterations + 1):
-        v = z + u
-        square = backend.real_view(v) ** 2  # (active, w + 1, 2)
-        score = square[..., 0] + square[..., 1]  # |v|^2
+        v, z_bar, diff, squares = v_all[:m], z_bar_all[:m], diff_all[:m], squares_all[:m]
+        xp.add(z, u, out=v)
+        score = backend.squared_magnitude(v, squares, out=score_all[:m])  # |v|^2
         score[:, 0] *= 0.25  # DC halved for ranking (on squared magnitudes)
-        z_bar = v if k >= w + 1 else xp.where(score >= backend.kth_largest(score, k), v, 0)
-        gap = backend.real_view(z - z_bar)
-        objective = xp.sqrt(xp.einsum("fbc,fbc,b->f", gap, gap, pairs))  # (active,): ||z - z_bar||, full spectrum
+        if k >= w + 1:
+            z_bar = v
+        else:
+            threshold = backend.kth_largest(score, k, ranked_all[:m])  # (m, 1)
+            backend.keep_where(v, xp.greater_equal(score, threshold, out=kept_all[:m]), out=z_bar)
+        gap = backend.real_view(xp.subtract(z, z_bar, out=diff))
+        xp.multiply(gap, gap, out=squares)
+        objective = xp.sqrt(squares.reshape(m, -1) @ pairs)  # (m,): ||z - z_bar||, full spectrum
         improved = objective <= best_objective
         best[improved] = x[improved]
         best_objective = xp.minimum(objective, best_objective)
@@ -201,14 +215,17 @@ def _admm(
         if done.any():
             out[ids[done]] = best[done]
             keep = ~done
-            padded, z, u, z_bar, lower, upper, ids, best, best_objective = (
-                a[keep] for a in (padded, z, u, z_bar, lower, upper, ids, best, best_objective)
+            padded, z, u, lower, upper, ids, best, best_objective = (
+                a[keep] for a in (padded, z, u, lower, upper, ids, best, best_objective)
             )
             if len(ids) == 0:
                 break
-            x = padded[:, :w]
-        backend.clip(backend.irfft(z_bar - u)[:, :w], lower, upper, out=x)  # x is a view of padded
-        z = backend.rfft(padded)
+            z_bar = z_bar[keep]  # (fewer rows; a copy, as z_bar may be the view v)
+            m, x = len(ids), padded[:, :w]
+        signal = signal_all[:m]
+        backend.irfft(xp.subtract(z_bar, u, out=diff_all[:m]), out=signal)
+        backend.clip(signal[:, :w], lower, upper, out=x)
+        backend.rfft(padded, out=z)
         u += z
         u -= z_bar
         if (iteration + 1) % r == 0:
@@ -231,19 +248,20 @@ class _NumpyBackend:
         return a
 
     @staticmethod
-    def rfft(x: np.ndarray) -> np.ndarray:
+    def rfft(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """Unitary real FFT of each row."""
-        return scipy.fft.rfft(x, norm="ortho")
+        return np.fft.rfft(x, norm="ortho", out=out)
 
     @staticmethod
-    def irfft(x: np.ndarray) -> np.ndarray:
-        """Inverse of ``rfft`` for an even row length."""
-        return scipy.fft.irfft(x, norm="ortho")
+    def irfft(x: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Inverse of ``rfft`` for an even row length (``out``'s)."""
+        return np.fft.irfft(x, n=out.shape[-1], norm="ortho", out=out)
 
     @staticmethod
     def clip(x: np.ndarray, lower: np.ndarray, upper: np.ndarray, out: np.ndarray) -> None:
         """``out = min(max(x, lower), upper)``."""
-        np.clip(x, lower, upper, out=out)
+        np.maximum(x, lower, out=out)
+        np.minimum(out, upper, out=out)
 
     @staticmethod
     def get(a: np.ndarray) -> np.ndarray:
@@ -254,11 +272,24 @@ class _NumpyBackend:
         """(..., n) complex -> (..., n, 2) float view: real and imaginary parts."""
         return a.view(np.float64).reshape(*a.shape, 2)
 
+    def squared_magnitude(self, a: np.ndarray, squares: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """``|a|^2`` of complex ``a`` (..., n) into ``out``; ``squares`` (..., n, 2) is work space."""
+        parts = self.real_view(a)
+        np.multiply(parts, parts, out=squares)
+        return np.add(squares[..., 0], squares[..., 1], out=out)
+
     @staticmethod
-    def kth_largest(score: np.ndarray, k: int) -> np.ndarray:
+    def kth_largest(score: np.ndarray, k: int, work: np.ndarray) -> np.ndarray:
         """(rows, 1): the k-th largest entry of each row of (rows, n), 1 <= k <= n."""
         n = score.shape[-1]
-        return np.partition(score, n - k, axis=-1)[:, n - k : n - k + 1]
+        np.copyto(work, score)
+        work.partition(n - k, axis=-1)
+        return work[:, n - k : n - k + 1]
+
+    @staticmethod
+    def keep_where(a: np.ndarray, mask: np.ndarray, out: np.ndarray) -> None:
+        """``out = a`` where ``mask``, else 0."""
+        np.multiply(a, mask, out=out)
 
 
 class _TorchBackend:
@@ -273,14 +304,14 @@ class _TorchBackend:
     def put(self, a: np.ndarray):
         return self.xp.from_numpy(np.ascontiguousarray(a)).to(self.device)
 
-    def rfft(self, x):
-        return self.xp.fft.rfft(x, norm="ortho")
+    def rfft(self, x, out=None):
+        return self.xp.fft.rfft(x, norm="ortho", out=out)
 
-    def irfft(self, x):
-        return self.xp.fft.irfft(x, norm="ortho")
+    def irfft(self, x, out):
+        return self.xp.fft.irfft(x, n=out.shape[-1], norm="ortho", out=out)
 
     def clip(self, x, lower, upper, out) -> None:
-        out.copy_(self.xp.clamp(x, lower, upper))
+        self.xp.clamp(x, lower, upper, out=out)
 
     @staticmethod
     def get(a) -> np.ndarray:
@@ -289,9 +320,17 @@ class _TorchBackend:
     def real_view(self, a):
         return self.xp.view_as_real(a)
 
-    def kth_largest(self, score, k: int):
+    def squared_magnitude(self, a, squares, out):
+        parts = self.xp.view_as_real(a)
+        self.xp.mul(parts, parts, out=squares)
+        return self.xp.add(squares[..., 0], squares[..., 1], out=out)
+
+    def kth_largest(self, score, k: int, work):
         """(rows, 1): the k-th largest entry of each row of (rows, n), 1 <= k <= n."""
         return self.xp.kthvalue(score, score.shape[-1] - k + 1, dim=-1, keepdim=True).values
+
+    def keep_where(self, a, mask, out) -> None:
+        self.xp.mul(a, mask, out=out)
 
 
 def _get_backend(name: str, device: str) -> _NumpyBackend | _TorchBackend:
