@@ -344,6 +344,7 @@ class Model:
     """Submission wrapper: A-SPADE with the defaults above, one call per batch."""
 
     sample_rate = 16000  # Hz
+    clip_consistent = True  # the output is projected onto the consistent set
 
     @staticmethod
     def supports(task: str) -> bool:

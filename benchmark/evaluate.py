@@ -228,7 +228,8 @@ def evaluate(submission: str | Path, task: str, data: str | Path = "data", resul
                       + metric_columns() + ["seconds", "audio_seconds"]]
         summary = {
             **base, "applicable": True, "oracle": runner.info["oracle"],
-            "num_parameters": runner.info["num_parameters"], "model_sample_rate": runner.info["sample_rate"],
+            "num_parameters": runner.info["num_parameters"], "clip_consistent": runner.info["clip_consistent"],
+            "model_sample_rate": runner.info["sample_rate"],
             "resampled": runner.info["sample_rate"] != task_rate, "files": files,
             "submission_sha256": submission_sha, "run_key": key, "wall_seconds": time.perf_counter() - start,
             **summarise(table, manifest["recipe"]["effect"]["level"]),

@@ -3,9 +3,10 @@
 Reads ``results/*/*/summary.json`` (and ``metrics.parquet``) and writes into ``leaderboard/``:
 
 - ``README.md``: per task, the ranking (median [Q1, Q3] of each metric, real-time factor,
-  parameters; oracles marked and listed apart; "n/a" where a method does not apply), the
-  means with 95 % CI per level, paired Wilcoxon signed-rank tests on SI-SDR, and the paper's
-  published numbers in a block of their own (measured on CEG / SignalTrain, never ranked);
+  parameters; oracles marked and listed apart, clip-consistent methods marked †; "n/a" where
+  a method does not apply), the means with 95 % CI per level, paired Wilcoxon signed-rank
+  tests on SI-SDR, and the paper's published numbers in a block of their own (measured on
+  CEG / SignalTrain, never ranked);
 - ``plots/TASK-box.png``, ``TASK-levels.png``, ``TASK-scatter.png``;
 - ``index.html``: the same tables (sortable) and plots in one self-contained page.
 """
@@ -29,6 +30,7 @@ from .recipes import REPO_ROOT
 LEADERBOARD_DIR = REPO_ROOT / "leaderboard"
 DISPLAY = {"passthrough": "distorted input", "oracle_irm": "IRM", "aspade": "A-SPADE", "demucs": "Demucs v2",
            "waveunet": "Wave-U-Net", "crafx": "CRAFX", "openunmix": "Open-Unmix"}
+CONSISTENT_MARK = "†"  # after the name of a clip-consistent method
 TABLE_COLUMNS = ("sdr", "si_sdr", "delta_si_sdr", "mel_distance", "mr_mel_distance")
 HEADERS = {"sdr": "SDR (dB)", "si_sdr": "SI-SDR (dB)", "delta_si_sdr": "ΔSI-SDR (dB)", "mel_distance": "mel dist. (dB)",
            "mr_mel_distance": "MR mel dist."}
@@ -78,7 +80,8 @@ def ranking_rows(entries: dict[str, dict[str, Any]]) -> tuple[list[str], list[li
     rows = []
     for name in ranked(entries):
         s = entries[name]
-        label = display_name(name) + (" (oracle: sees the target)" if s.get("oracle") else "")
+        label = (display_name(name) + (" (oracle: sees the target)" if s.get("oracle") else "")
+                 + (f" {CONSISTENT_MARK}" if s.get("clip_consistent") else ""))
         if not s.get("applicable", True):
             rows.append([label, *["n/a"] * (len(TABLE_COLUMNS) + 2)])
             continue
@@ -302,10 +305,11 @@ def render(results: str | Path = "results", out: str | Path = LEADERBOARD_DIR) -
           "Every registered submission on every generated task, scored by `bench evaluate` on the test split "
           "(median [Q1, Q3] over examples; ↑ higher is better for SDR, SI-SDR, ΔSI-SDR; ↓ lower is better for "
           "the mel distances). Oracles see the clean target and are never ranked with the other methods. "
-          "On hard-clipping tasks the shipped networks were trained with `bench train --consistent`: their "
-          "output keeps the input's unclipped samples and is at least the clipping level where the input "
-          "is clipped, the consistency A-SPADE also enforces. "
-          "Regenerate with `bench leaderboard` (or `bench run`).", ""]
+          + (f"{CONSISTENT_MARK} marks clip-consistent methods: their output keeps the input's unclipped samples "
+             "and is at least the clipping level where the input is clipped (A-SPADE by construction, a "
+             "network when trained with `bench train --consistent`). "
+             if any(s.get("clip_consistent") for entries in board.values() for s in entries.values()) else "")
+          + "Regenerate with `bench leaderboard` (or `bench run`).", ""]
     body = ["<h1>Leaderboard</h1>", f"<p class='note'>{html.escape(md[2])}</p>"]
     for task in sorted(board):
         entries = board[task]

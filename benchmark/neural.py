@@ -130,6 +130,7 @@ class NeuralSubmission:
         self.device = device
         self.net, checkpoint = load_network(path, self.name, device)
         self.num_parameters = parameter_count(self.net)
+        self.clip_consistent = bool(checkpoint.get("consistent"))
         self.trained_on = checkpoint.get("data_fingerprint")
 
     @torch.no_grad()

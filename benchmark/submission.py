@@ -13,7 +13,9 @@ then also receives ``clean=``, same shape); ``supports(task) -> bool`` (a static
 methods that do not apply to some tasks; ``files(task) -> list of paths`` (a staticmethod)
 naming the files the model loads (checkpoints), which the harness hashes with the
 submission so that a changed checkpoint is re-evaluated; an instance attribute
-``num_parameters`` is shown on the leaderboard.
+``num_parameters`` is shown on the leaderboard; ``clip_consistent = True`` (class or instance)
+says that the output keeps the input's unclipped samples and is at least the clipping level
+where the input is clipped, and the leaderboard marks the method so.
 
 ``SubmissionRunner`` starts the child, which imports the file and builds the model, then
 answers one batch at a time. Errors inside the child (an exception, a wrong output, a
@@ -86,7 +88,8 @@ def _child(conn, path: str, task: str, device: str) -> None:
         files = [str(Path(f).resolve()) for f in model_class.files(task)] if hasattr(model_class, "files") else []
         model = model_class(task, device)
         conn.send(("ready", {"sample_rate": model_class.sample_rate, "oracle": bool(getattr(model_class, "oracle", False)),
-                             "files": files, "num_parameters": getattr(model, "num_parameters", None)}))
+                             "files": files, "num_parameters": getattr(model, "num_parameters", None),
+                             "clip_consistent": bool(getattr(model, "clip_consistent", False))}))
     except NotApplicable as exc:
         conn.send(("not_applicable", str(exc)))
         return

@@ -55,6 +55,22 @@ def test_render_writes_tables_plots_and_page(board):
     assert order[-2:] == ["IRM (oracle: sees the target)", "odonly"]
 
 
+def test_clip_consistent_methods_are_marked_from_their_summary(board, tmp_path):
+    """The mark comes from the submission (its summary), and the note only when some method has it."""
+    render(board / "results", tmp_path / "before")
+    assert "†" not in (tmp_path / "before" / "README.md").read_text()
+    results = tmp_path / "results"
+    shutil.copytree(board / "results", results)
+    kept = tmp_path / "kept.py"  # the input itself is trivially clip-consistent
+    kept.write_text("class Model:\n    sample_rate = 16000\n    clip_consistent = True\n"
+                    "    def __init__(self, task, device='cpu'): pass\n    def __call__(self, x): return x\n")
+    assert evaluate(kept, "tiny-hc", board / "data", results, progress=False)["clip_consistent"] is True
+    assert json.loads((results / "half" / "tiny-hc" / "summary.json").read_text())["clip_consistent"] is False
+    render(results, tmp_path / "after")
+    text = (tmp_path / "after" / "README.md").read_text()
+    assert "| kept † |" in text and "| half |" in text and "† marks clip-consistent methods" in text
+
+
 def test_tables_hold_the_summary_numbers(board):
     render(board / "results", board / "lb")
     summary = json.loads((board / "results" / "passthrough" / "tiny-hc" / "summary.json").read_text())
