@@ -326,7 +326,8 @@ class _TorchBackend:
         return self.xp.add(squares[..., 0], squares[..., 1], out=out)
 
     def kth_largest(self, score, k: int, work):
-        """(rows, 1): the k-th largest entry of each row of (rows, n), 1 <= k <= n."""
+        """(rows, 1): the k-th largest entry of each row of (rows, n), 1 <= k <= n
+        (``work`` unused: kthvalue leaves ``score`` as it is)."""
         return self.xp.kthvalue(score, score.shape[-1] - k + 1, dim=-1, keepdim=True).values
 
     def keep_where(self, a, mask, out) -> None:
