@@ -173,8 +173,8 @@ def _admm(
 ) -> np.ndarray:
     """A-SPADE on a stack of windowed frames (frames, w) with their bounds; the best iterates.
 
-    The frames still iterating are the first ``m`` rows of every array; the work arrays are
-    made once and written in place (``out=``), so the loop allocates only when frames leave.
+    The frames still iterating are the first ``m`` rows of every array; the spectrum- and
+    signal-sized work arrays are made once and written in place (``out=``).
     """
     xp = backend.xp
     count, w = frames.shape
@@ -198,13 +198,15 @@ def _admm(
     for iteration in range(1, max_iterations + 1):
         v, z_bar, diff, squares = v_all[:m], z_bar_all[:m], diff_all[:m], squares_all[:m]
         xp.add(z, u, out=v)
-        score = backend.squared_magnitude(v, squares, out=score_all[:m])  # |v|^2
+        parts = backend.real_view(v)
+        xp.multiply(parts, parts, out=squares)
+        score = xp.add(squares[..., 0], squares[..., 1], out=score_all[:m])  # |v|^2
         score[:, 0] *= 0.25  # DC halved for ranking (on squared magnitudes)
         if k >= w + 1:
             z_bar = v
         else:
             threshold = backend.kth_largest(score, k, ranked_all[:m])  # (m, 1)
-            backend.keep_where(v, xp.greater_equal(score, threshold, out=kept_all[:m]), out=z_bar)
+            xp.multiply(v, xp.greater_equal(score, threshold, out=kept_all[:m]), out=z_bar)  # v where kept, else 0
         gap = backend.real_view(xp.subtract(z, z_bar, out=diff))
         xp.multiply(gap, gap, out=squares)
         objective = xp.sqrt(squares.reshape(m, -1) @ pairs)  # (m,): ||z - z_bar||, full spectrum
@@ -272,12 +274,6 @@ class _NumpyBackend:
         """(..., n) complex -> (..., n, 2) float view: real and imaginary parts."""
         return a.view(np.float64).reshape(*a.shape, 2)
 
-    def squared_magnitude(self, a: np.ndarray, squares: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """``|a|^2`` of complex ``a`` (..., n) into ``out``; ``squares`` (..., n, 2) is work space."""
-        parts = self.real_view(a)
-        np.multiply(parts, parts, out=squares)
-        return np.add(squares[..., 0], squares[..., 1], out=out)
-
     @staticmethod
     def kth_largest(score: np.ndarray, k: int, work: np.ndarray) -> np.ndarray:
         """(rows, 1): the k-th largest entry of each row of (rows, n), 1 <= k <= n."""
@@ -285,11 +281,6 @@ class _NumpyBackend:
         np.copyto(work, score)
         work.partition(n - k, axis=-1)
         return work[:, n - k : n - k + 1]
-
-    @staticmethod
-    def keep_where(a: np.ndarray, mask: np.ndarray, out: np.ndarray) -> None:
-        """``out = a`` where ``mask``, else 0."""
-        np.multiply(a, mask, out=out)
 
 
 class _TorchBackend:
@@ -320,18 +311,10 @@ class _TorchBackend:
     def real_view(self, a):
         return self.xp.view_as_real(a)
 
-    def squared_magnitude(self, a, squares, out):
-        parts = self.xp.view_as_real(a)
-        self.xp.mul(parts, parts, out=squares)
-        return self.xp.add(squares[..., 0], squares[..., 1], out=out)
-
     def kth_largest(self, score, k: int, work):
         """(rows, 1): the k-th largest entry of each row of (rows, n), 1 <= k <= n
         (``work`` unused: kthvalue leaves ``score`` as it is)."""
         return self.xp.kthvalue(score, score.shape[-1] - k + 1, dim=-1, keepdim=True).values
-
-    def keep_where(self, a, mask, out) -> None:
-        self.xp.mul(a, mask, out=out)
 
 
 def _get_backend(name: str, device: str) -> _NumpyBackend | _TorchBackend:
