@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
-from .recipes import DEFAULT_TASKS, REPO_ROOT, RecipeError, get_recipe, known_tasks
-
-LEADERBOARD_DIR = REPO_ROOT / "leaderboard"
-DEMO_DIR = REPO_ROOT.parent / "shared" / "paper-demo"
+from . import paths
+from .dataset.recipes import DEFAULT_TASKS, SPLITS, get_recipe, known_tasks
+from .errors import BenchmarkError
 
 FORMATS = {"parquet": ("parquet",), "wav": ("wav",), "both": ("parquet", "wav")}
 
@@ -18,7 +18,7 @@ def _cmd_tasks(args: argparse.Namespace) -> int:
     print(f"{'task':<20} {'source':<13} {'effect':<22} {'level':<9} {'train':>6} {'val':>5} {'test':>5}  description")
     for name in known_tasks():
         r = get_recipe(name)
-        counts = [r.num_examples(s) for s in ("train", "val", "test")]
+        counts = [r.num_examples(s) for s in SPLITS]
         print(f"{name:<20} {r.source:<13} {r.effect.name:<22} {r.effect.level:<9} "
               f"{counts[0]:>6} {counts[1]:>5} {counts[2]:>5}  {r.description}"
               + ("  [default]" if name in DEFAULT_TASKS else ""))
@@ -26,7 +26,7 @@ def _cmd_tasks(args: argparse.Namespace) -> int:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from .generate import GenerateError, Options, generate_task
+    from .dataset.generate import GenerateError, Options, generate_task
 
     tasks = args.task or list(DEFAULT_TASKS)
     options = Options(args.source_root, args.skip_bad, args.effect_backend, FORMATS[args.format])
@@ -47,35 +47,23 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 def _regenerate_one(task: str, example: str, out: Path, options) -> int:
     """``bench generate --only ID``: rebuild one example, compare it with the stored copy if any."""
-    from .data import DataError, iter_examples
-    from .generate import make_example, parse_example_id
-    from .sources import open_source
-    from .storage import wav_names, write_wav_part
+    from .dataset.generate import regenerate_example
 
-    recipe = get_recipe(task)
-    split, index = parse_example_id(example)
-    row, _ = make_example(recipe, open_source(recipe, options.source_root, options.skip_bad), split, index, options)
-    task_dir = out / recipe.name
-    print(f"{recipe.name} {row['id']}: {row['effect']} {row['params']} input SDR {row['input_sdr_db']:.2f} dB "
+    result = regenerate_example(task, example, out, options)
+    row = result.row
+    print(f"{row['task']} {row['id']}: {row['effect']} {row['params']} input SDR {row['input_sdr_db']:.2f} dB "
           f"from {row['source_file']}@{row['source_offset']}\n  sha256 {row['sha256']}")
-    if "wav" in options.formats:
-        wav_dir = task_dir / "wav"
-        write_wav_part(wav_dir, wav_dir / "only" / f"{row['id']}.csv", [row])
-        print("  wrote " + ", ".join(str(wav_dir / p) for p in wav_names(row).values()))
-    try:
-        stored = next((r for r in iter_examples(task_dir, split, columns=["id", "sha256"]) if r["id"] == row["id"]), None)
-    except DataError:
-        stored = None
-    if stored is None:
-        print(f"  no stored copy under {task_dir}")
+    if result.wav_files:
+        print("  wrote " + ", ".join(str(p) for p in result.wav_files))
+    if result.identical is None:
+        print(f"  no stored copy under {out / row['task']}")
         return 0
-    same = stored["sha256"] == row["sha256"]
-    print(f"  stored copy: {'identical' if same else 'DIFFERS (sha256 ' + stored['sha256'] + ')'}")
-    return 0 if same else 1
+    print(f"  stored copy: {'identical' if result.identical else 'DIFFERS (sha256 ' + result.stored_sha256 + ')'}")
+    return 0 if result.identical else 1
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from .verify import verify_task
+    from .dataset.verify import verify_task
 
     status = 0
     for task_dir in args.task_dir:
@@ -89,24 +77,25 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from .evaluate import evaluate, format_summary
+    from .harness import evaluate, format_summary
 
     for task in args.task or list(DEFAULT_TASKS):
-        summary = evaluate(args.submission, task, args.data, args.results, args.device, args.batch_size,
-                           args.timeout, name=args.name)
+        summary = evaluate(args.submission, task, args.data, args.results, device=args.device,
+                           batch_size=args.batch_size, timeout=args.timeout, name=args.name)
         print(format_summary(summary) + ("  (up to date, not re-run)" if summary.get("reused") else ""))
     return 0
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from .train import train
+    from .models.train import TrainConfig, train
 
     if args.threads:
         import torch
 
         torch.set_num_threads(args.threads)
-    checkpoint = train(args.model, args.task, args.data, args.out, args.epochs, args.minutes, args.device,
-                       args.config, args.seed, args.batch_size, args.crop_seconds, args.lr, args.consistent)
+    settings = TrainConfig(args.epochs, args.minutes, args.config, args.seed, args.batch_size, args.crop_seconds,
+                           args.lr, args.consistent)
+    checkpoint = train(args.model, args.task, settings, args.data, args.out, args.device)
     print(f"{args.model} on {args.task}: best val SI-SDR {checkpoint['val_si_sdr']:.2f} dB at epoch "
           f"{checkpoint['best_epoch']} of {checkpoint['epochs']} ({checkpoint['train_seconds'] / 60:.1f} min, "
           f"{checkpoint['num_parameters']} parameters) -> {Path(args.out) / args.model / (args.task + '.pt')}")
@@ -114,9 +103,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_leaderboard(args: argparse.Namespace) -> int:
-    from .leaderboard import render
+    from .report import render
 
-    for path in render(args.results, args.out):
+    for path in render(args.results, args.out or paths.leaderboard_dir()):
         print(path)
     return 0
 
@@ -124,39 +113,43 @@ def _cmd_leaderboard(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from .pipeline import run
 
-    run(args.data, args.results, args.task, args.device, args.workers, args.out)
-    print(f"leaderboard written to {args.out}/README.md and {args.out}/index.html")
+    out = Path(args.out or paths.leaderboard_dir())
+    run(args.data, args.results, args.task, args.device, args.workers, out)
+    print(f"leaderboard written to {out}/README.md and {out}/index.html")
     return 0
 
 
 def _demo_rows(demo_dir: str, device: str) -> list:
-    from .paper_demo import score_demo
-    from .pipeline import BASELINES_DIR, REGISTERED
+    from .baselines import BASELINES
+    from .report.paper_demo import score_demo
 
-    return score_demo(demo_dir, {name: BASELINES_DIR / f for name, f in REGISTERED.items()}, device)
+    return score_demo(demo_dir, {b.name: paths.baselines_dir() / b.file for b in BASELINES.values()}, device)
 
 
 def _cmd_paper_demo(args: argparse.Namespace) -> int:
-    from .paper_demo import write_markdown
+    from .report.paper_demo import write_markdown
 
-    write_markdown(_demo_rows(args.demo_dir, args.device), args.out)
-    print(f"wrote {args.out}")
+    out = args.out or paths.leaderboard_dir() / "paper-demo.md"
+    write_markdown(_demo_rows(args.demo_dir, args.device), out)
+    print(f"wrote {out}")
     return 0
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .paper_demo import published_entries, write_markdown
     from .pipeline import check
+    from .report.paper_demo import published_entries, write_markdown
 
+    leaderboard = Path(args.leaderboard or paths.leaderboard_dir())
+    demo_dir = args.demo_dir or (paths.paper_demo_dir() if paths.paper_demo_dir().is_dir() else None)
     extra = {}
-    if args.demo_dir:
-        rows = _demo_rows(args.demo_dir, args.device)
-        write_markdown(rows, Path(args.leaderboard) / "paper-demo.md")
+    if demo_dir:
+        rows = _demo_rows(demo_dir, args.device)
+        write_markdown(rows, leaderboard / "paper-demo.md")
         extra = published_entries(rows)
     moved = check(args.data, args.results, args.update, args.device, args.workers,
-                  Path(args.leaderboard) / "published.json", extra, args.task)
+                  leaderboard / "published.json", extra, args.task)
     if args.update:
-        print(f"rewrote {Path(args.leaderboard) / 'published.json'}")
+        print(f"rewrote {leaderboard / 'published.json'}")
         return 0
     if not moved:
         print("bench check: every published number holds")
@@ -221,20 +214,20 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--lr", type=float, default=1e-3)
     tr.add_argument("--consistent", action="store_true",
                     help="hard-clipping tasks: keep the input's unclipped samples and clamp the clipped ones "
-                         "to at least the clipping level (benchmark.consistency)")
+                         "to at least the clipping level (benchmark.models.consistency)")
     tr.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     tr.set_defaults(run=_cmd_train)
 
     lb = sub.add_parser("leaderboard", help="render tables and plots of every evaluated submission")
     lb.add_argument("--results", default="results")
-    lb.add_argument("--out", default=str(LEADERBOARD_DIR))
+    lb.add_argument("--out", help="board folder (default: the repository's leaderboard/)")
     lb.set_defaults(run=_cmd_leaderboard)
 
     rn = sub.add_parser("run", help="the whole default benchmark: data, every baseline, the leaderboard")
     rn.add_argument("--task", action="append", help="task (repeatable; default: the three default tasks)")
     rn.add_argument("--data", default="data")
     rn.add_argument("--results", default="results")
-    rn.add_argument("--out", default=str(LEADERBOARD_DIR), help="leaderboard folder")
+    rn.add_argument("--out", help="board folder (default: the repository's leaderboard/)")
     rn.add_argument("--device", default="cpu")
     rn.add_argument("--workers", type=int, default=2, help="generation workers (default 2)")
     rn.set_defaults(run=_cmd_run)
@@ -243,9 +236,8 @@ def build_parser() -> argparse.ArgumentParser:
     ck.add_argument("--task", action="append", help="task (repeatable; default: the benchmark's five tasks)")
     ck.add_argument("--data", default="data")
     ck.add_argument("--results", default="results")
-    ck.add_argument("--leaderboard", default=str(LEADERBOARD_DIR), help="folder holding published.json")
-    ck.add_argument("--demo-dir", default=str(DEMO_DIR) if DEMO_DIR.is_dir() else None,
-                    help="the paper's demo audio, checked too (default ../shared/paper-demo if present)")
+    ck.add_argument("--leaderboard", help="folder holding published.json (default: the repository's leaderboard/)")
+    ck.add_argument("--demo-dir", help="the paper's demo audio, checked too (default ../shared/paper-demo if present)")
     ck.add_argument("--update", action="store_true", help="rewrite published.json (a deliberate, reviewed act)")
     ck.add_argument("--device", default="cpu")
     ck.add_argument("--workers", type=int, default=2)
@@ -253,7 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     pd_ = sub.add_parser("paper-demo", help="score the paper's demo outputs and our baselines on its clips")
     pd_.add_argument("--demo-dir", required=True, help="e.g. ../shared/paper-demo")
-    pd_.add_argument("--out", default=str(LEADERBOARD_DIR / "paper-demo.md"))
+    pd_.add_argument("--out", help="default: the repository's leaderboard/paper-demo.md")
     pd_.add_argument("--device", default="cpu")
     pd_.set_defaults(run=_cmd_paper_demo)
     return parser
@@ -261,30 +253,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from .data import DataError
-    from .generate import GenerateError
-    from .sources import SourceError
-    from .submission import SubmissionError
-
-    errors = (RecipeError, SourceError, GenerateError, DataError, SubmissionError)
-    if args.command in ("check", "run", "leaderboard"):
-        from .pipeline import CheckError
-
-        errors += (CheckError, FileNotFoundError)
-    if args.command == "train":
-        from .neural import CheckpointError
-        from .train import TrainingError
-
-        errors += (CheckpointError, TrainingError)
-
     try:
         return args.run(args)
-    except errors as exc:
+    except BenchmarkError as exc:
         print(f"bench {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"bench {args.command}: interrupted; finished work is kept, run again to resume", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`bench tasks | head -1`): end quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -16,39 +16,28 @@ import math
 from pathlib import Path
 from typing import Any
 
+from . import paths
 from .atomic import write_json
-from .data import DataError, load_manifest
-from .evaluate import evaluate, format_summary
-from .generate import generate_task
-from .leaderboard import LEADERBOARD_DIR, TABLE_COLUMNS, render
-from .recipes import BENCHMARK_TASKS, REPO_ROOT, get_recipe
-from .verify import verify_task
-
-BASELINES_DIR = REPO_ROOT / "baselines"
-# Registered baselines: results name -> submission file. Order is evaluation order.
-REGISTERED = {
-    "passthrough": "passthrough.py",
-    "oracle_irm": "oracle_irm.py",
-    "aspade": "aspade.py",
-    "demucs": "demucs.py",
-    "waveunet": "waveunet.py",
-    "crafx": "crafx.py",
-    "openunmix": "openunmix.py",
-}
-PUBLISHED = LEADERBOARD_DIR / "published.json"
-# Absolute tolerance per published number (dB for all but the multi-resolution mel distance).
-TOLERANCES = {"sdr": 0.01, "si_sdr": 0.01, "delta_si_sdr": 0.01, "mel_distance": 0.01, "mr_mel_distance": 0.001}
+from .baselines import BASELINES, Baseline
+from .dataset import BENCHMARK_TASKS, DataError, generate_task, get_recipe, load_manifest, verify_task
+from .errors import BenchmarkError
+from .harness import evaluate, format_summary
+from .metrics import METRICS
+from .report import render
 
 
-class CheckError(RuntimeError):
+class CheckError(BenchmarkError, RuntimeError):
     """Published numbers moved, or the regression check cannot run."""
 
 
-def has_what_it_needs(name: str, task: str) -> bool:
-    """A neural baseline needs a checkpoint for the task; the others need nothing."""
-    from .neural import MODELS, checkpoint_path
+def tolerances() -> dict[str, float]:
+    """How far each published number may move, per metric (its unit)."""
+    return {m.name: m.tolerance for m in METRICS}
 
-    return name not in MODELS or checkpoint_path(name, task).is_file()
+
+def has_what_it_needs(baseline: Baseline, task: str) -> bool:
+    """A network needs its checkpoint for the task (``baselines/checkpoints/NAME/TASK.pt``); the others nothing."""
+    return baseline.kind != "network" or (paths.checkpoints_dir() / baseline.name / f"{task}.pt").is_file()
 
 
 def ensure_data(data: str | Path, tasks: list[str], workers: int = 2) -> list[str]:
@@ -75,12 +64,13 @@ def evaluate_all(data: str | Path, results: str | Path, tasks: list[str], device
                  batch_size: int = 8) -> list[dict[str, Any]]:
     """Evaluate every registered baseline that has what it needs on every task."""
     summaries = []
-    for name, filename in REGISTERED.items():
+    for baseline in BASELINES.values():
         for task in tasks:
-            if not has_what_it_needs(name, task):
-                print(f"{name} on {task}: skipped (no checkpoint; see baselines/checkpoints/README.md)")
+            if not has_what_it_needs(baseline, task):
+                print(f"{baseline.name} on {task}: skipped (no checkpoint; see baselines/checkpoints/README.md)")
                 continue
-            summary = evaluate(BASELINES_DIR / filename, task, data, results, device, batch_size, name=name)
+            summary = evaluate(paths.baselines_dir() / baseline.file, task, data, results, device, batch_size,
+                               name=baseline.name)
             print(format_summary(summary) + ("  (up to date)" if summary.get("reused") else ""))
             summaries.append(summary)
     return summaries
@@ -92,9 +82,9 @@ def published_numbers(summaries: list[dict[str, Any]]) -> dict[str, dict[str, An
     for s in summaries:
         entry: dict[str, Any] = {"data_fingerprint": s["data_fingerprint"], "applicable": s.get("applicable", True)}
         if entry["applicable"]:
-            for column in TABLE_COLUMNS:
+            for metric in METRICS:
                 for statistic in ("median", "q1", "q3", "mean"):
-                    entry[f"{column}.{statistic}"] = s["metrics"][column][statistic]
+                    entry[f"{metric.name}.{statistic}"] = s["metrics"][metric.name][statistic]
             for level, stats in s["by_level"].items():
                 entry[f"si_sdr.mean@{level}"] = stats["si_sdr"]["mean"]
         numbers[f"{s['submission']}/{s['task']}"] = entry
@@ -104,7 +94,7 @@ def published_numbers(summaries: list[dict[str, Any]]) -> dict[str, dict[str, An
 def compare(published: dict[str, Any], current: dict[str, dict[str, Any]]) -> list[tuple[str, str, Any, Any]]:
     """Every (entry, field, published, now) that differs beyond its tolerance."""
     moved = []
-    tolerances = published.get("tolerances", TOLERANCES)
+    allowed = published.get("tolerances", tolerances())
     for key in sorted(set(published["results"]) | set(current)):
         old, new = published["results"].get(key), current.get(key)
         if old is None or new is None:
@@ -116,23 +106,23 @@ def compare(published: dict[str, Any], current: dict[str, dict[str, Any]]) -> li
                 if a != b:
                     moved.append((key, field, a, b))
                 continue
-            tolerance = tolerances[field.split(".")[0]]
+            tolerance = allowed[field.split(".")[0]]
             if not (a == b or (math.isfinite(a) and math.isfinite(b) and abs(a - b) <= tolerance)):
                 moved.append((key, field, a, b))
     return moved
 
 
 def run(data: str | Path = "data", results: str | Path = "results", tasks: list[str] | None = None,
-        device: str = "cpu", workers: int = 2, leaderboard: str | Path = LEADERBOARD_DIR) -> list[dict[str, Any]]:
-    """``bench run``: data, every baseline, the leaderboard."""
+        device: str = "cpu", workers: int = 2, leaderboard: str | Path | None = None) -> list[dict[str, Any]]:
+    """``bench run``: data, every baseline, the leaderboard (default: the repository's ``leaderboard/``)."""
     names = ensure_data(data, list(tasks or BENCHMARK_TASKS), workers)
     summaries = evaluate_all(data, results, names, device)
-    render(results, leaderboard)
+    render(results, leaderboard or paths.leaderboard_dir())
     return summaries
 
 
 def check(data: str | Path = "data", results: str | Path = "results", update: bool = False,
-          device: str = "cpu", workers: int = 2, published_path: str | Path = PUBLISHED,
+          device: str = "cpu", workers: int = 2, published_path: str | Path | None = None,
           extra: dict[str, dict[str, Any]] | None = None, tasks: list[str] | None = None) -> list[tuple[str, str, Any, Any]]:
     """``bench check``: recompute the published numbers; returns what moved (empty: all held).
 
@@ -141,9 +131,9 @@ def check(data: str | Path = "data", results: str | Path = "results", update: bo
     names = ensure_data(data, list(tasks or BENCHMARK_TASKS), workers)
     current = published_numbers(evaluate_all(data, results, names, device))
     current.update(extra or {})
-    path = Path(published_path)
+    path = Path(published_path or paths.leaderboard_dir() / "published.json")
     if update:
-        write_json(path, {"tolerances": TOLERANCES, "results": current})
+        write_json(path, {"tolerances": tolerances(), "results": current})
         return []
     if not path.is_file():
         raise CheckError(f"{path} does not exist; create it with `bench check --update`")

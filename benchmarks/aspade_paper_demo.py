@@ -10,19 +10,16 @@ all three are scored on that common span. Prints a Markdown table and the means.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from baselines.aspade import aspade
 from benchmark.metrics import si_sdr
+from benchmark.models.aspade import aspade
 
-PAPER_DEMO = ROOT.parent / "shared" / "paper-demo"
+PAPER_DEMO = Path(__file__).resolve().parents[2] / "shared" / "paper-demo"
 TASKS = ("CEG_HC", "ST_HC")
 DELAY = 256  # samples: the paper's aspade.wav starts this far into tar.wav
 

@@ -3,7 +3,7 @@
 On one clean synthetic guitar clip (``synth_guitar``, 16 kHz, peak 0.5):
 
 1. clipped to ``--sdr`` dB input SDR (``clip_to_sdr``), declipped once by the batched code
-   (NumPy) and once by the plain frame-by-frame reference kept in tests/test_aspade.py:
+   (NumPy) and once by the plain frame-by-frame reference (benchmark/models/aspade_reference.py):
    wall-clock time of each, their ratio and the largest sample difference;
 2. the batched code alone at each input SDR of the survey (1 ... 20 dB): time, real-time
    factor (audio duration / compute time, as the harness reports it: above 1 is faster
@@ -21,19 +21,14 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-from test_aspade import SURVEY_SDRS, reference_declip
-
-from baselines.aspade import aspade, window_length
+from benchmark.dataset.synth import synth_guitar
 from benchmark.effects import clip_to_sdr, plain_sdr
-from benchmark.synth import synth_guitar
+from benchmark.models.aspade import aspade, window_length
+from benchmark.models.aspade_reference import SURVEY_SDRS, reference_declip
 
 SAMPLE_RATE = 16000
 

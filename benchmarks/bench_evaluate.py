@@ -10,10 +10,10 @@ import argparse
 import tempfile
 import time
 
-from benchmark.data import load_manifest
-from benchmark.evaluate import evaluate
-from benchmark.pipeline import BASELINES_DIR
-from benchmark.recipes import DEFAULT_TASKS
+from benchmark.dataset.shards import load_manifest
+from benchmark.harness.evaluate import evaluate
+from benchmark.paths import baselines_dir
+from benchmark.dataset.recipes import DEFAULT_TASKS
 
 
 def main() -> None:
@@ -25,7 +25,7 @@ def main() -> None:
         examples = load_manifest(f"{args.data}/{task}")["splits"]["test"]["examples"]
         with tempfile.TemporaryDirectory() as results:
             start = time.perf_counter()
-            summary = evaluate(BASELINES_DIR / "passthrough.py", task, args.data, results, progress=False)
+            summary = evaluate(baselines_dir() / "passthrough.py", task, args.data, results, progress=False)
             wall = time.perf_counter() - start
         audio = summary["audio_seconds"]
         print(f"| {task} | {examples} | {audio:.0f} | {wall:.1f} | {audio / wall:.0f} |", flush=True)

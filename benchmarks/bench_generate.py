@@ -17,9 +17,9 @@ import numpy as np
 import sox
 
 from benchmark.effects import sox_overdrive
-from benchmark.generate import generate_task
-from benchmark.recipes import BENCHMARK_TASKS
-from benchmark.synth import synth_guitar
+from benchmark.dataset.generate import generate_task
+from benchmark.dataset.recipes import BENCHMARK_TASKS
+from benchmark.dataset.synth import synth_guitar
 from timing import best_of
 
 

@@ -13,8 +13,10 @@ import numpy as np
 import torch
 
 from benchmark.effects import hard_clip
-from benchmark.neural import MODELS, build_network, load_baseline_module, parameter_count
-from benchmark.synth import synth_guitar
+from benchmark.models import NETWORKS
+from benchmark.models.aspade import aspade
+from benchmark.models.checkpoints import build_network, parameter_count
+from benchmark.dataset.synth import synth_guitar
 from timing import best_of
 
 SAMPLE_RATE = 16000
@@ -34,7 +36,7 @@ def main() -> None:
     clipped = np.stack([hard_clip(c / np.abs(c).max() * 0.5, 35.0) for c in clean]).astype(np.float32)
     print(f"real-time factor (audio s / compute s), 10 s clips at 16 kHz, torch threads {torch.get_num_threads()}")
     print("| method | parameters | batch 1 | batch 8 |\n|---|---:|---:|---:|")
-    for name in MODELS:
+    for name in NETWORKS:
         net, _ = build_network(name, "small")
         net.eval()
         factors = []
@@ -45,7 +47,6 @@ def main() -> None:
                 seconds = best_of(args.repeats, lambda: net(x))
             factors.append(batch * SECONDS / seconds)
         print(f"| {name} | {parameter_count(net):,} | {factors[0]:,.0f}x | {factors[1]:,.0f}x |", flush=True)
-    aspade = load_baseline_module("aspade").aspade
     factors = [batch * SECONDS / best_of(1, lambda: aspade(clipped[:batch])) for batch in (1, 8)]
     print(f"| A-SPADE | 0 | {factors[0]:.2f}x | {factors[1]:.2f}x |")
 

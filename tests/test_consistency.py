@@ -1,13 +1,13 @@
-"""Clip-consistent network output (benchmark.consistency)."""
+"""Clip-consistent network output (benchmark.models.consistency)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
 
-from benchmark.consistency import ClipConsistent, clip_consistent
+from benchmark.models.consistency import ClipConsistent, clip_consistent
 from benchmark.effects import clip_to_sdr, clipped_mask, hard_clip
-from benchmark.synth import synth_guitar
+from benchmark.dataset.synth import synth_guitar
 
 
 def clipped_pair(sdr_db: float = 5.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray, float]:

@@ -10,7 +10,7 @@ import soundfile as sf
 from benchmark.effects import (apply_effect, clip_to_sdr, clipped_mask, hard_clip, plain_sdr, soft_clip,
                                sox_overdrive)
 from benchmark.metrics import si_sdr
-from benchmark.paper_demo import reproduce_input
+from benchmark.report.paper_demo import reproduce_input
 from conftest import require_binary, require_module, require_paper_demo
 
 SR = 16000
@@ -94,8 +94,8 @@ def test_sox_overdrive_equals_sox_binary_at_the_soft_clip_boundary_and_across_bl
     clip stage catches it). The long signal spans several of sox_overdrive's blocks, so the state
     carried between them is checked too (this fails when the carried state is dropped)."""
     require_binary("sox")
-    from benchmark.effects import _BLOCK
-    from benchmark.sox_binary import sox_binary_overdrive
+    from benchmark.effects.overdrive import _BLOCK
+    from benchmark.effects.sox_binary import sox_binary_overdrive
 
     steps = np.arange(-2000, 2001) * 2.0**-31
     edges = np.concatenate([0.5 + steps, -0.5 + steps, 0.25 + steps, -0.75 + steps])
@@ -113,7 +113,7 @@ def test_soft_clip_stage_equals_overdrive_c_expression_per_sample():
     """The branch-free soft clip against overdrive.c's expression evaluated per sample in
     Python floats (IEEE doubles, as C): bit for bit at and around the +-1 boundary, where
     f(1) is one unit in the last place above the 2/3 that saturated samples get."""
-    from benchmark.effects import _sox_soft_clip
+    from benchmark.effects.overdrive import _sox_soft_clip
 
     near_one = np.concatenate([1 - np.arange(600) * 2.0**-53, 1 + np.arange(1, 600) * 2.0**-52])  # 1 and its neighbours
     d = np.concatenate([near_one, -near_one, np.random.default_rng(5).uniform(-3, 3, 5000), [0.0, -0.0, 1e6, -1e6]])

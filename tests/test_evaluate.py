@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 
 from benchmark.cli import main as bench
-from benchmark.data import iter_examples
-from benchmark.evaluate import evaluate
-from benchmark.generate import generate_task
+from benchmark.dataset.shards import iter_examples
+from benchmark.harness.evaluate import evaluate
+from benchmark.dataset.generate import generate_task
 from benchmark.metrics import si_sdr
-from benchmark.submission import SubmissionError
+from benchmark.harness.submission import SubmissionError
 from conftest import REPO_ROOT, small_recipe
 
 BASELINES = REPO_ROOT / "baselines"

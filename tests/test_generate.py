@@ -17,12 +17,13 @@ import pytest
 import soundfile as sf
 
 from benchmark.cli import main as bench
-from benchmark.data import iter_examples, load_manifest, read_metadata
+from benchmark.dataset.shards import iter_examples, load_manifest, read_metadata
 from benchmark.effects import apply_effect
-from benchmark.generate import GenerateError, Options, generate_example, generate_task
-from benchmark.recipes import DATASETS_DIR, RecipeError, get_recipe, parse_recipe
-from benchmark.storage import read_shard
-from benchmark.verify import verify_task
+from benchmark.dataset.generate import GenerateError, Options, generate_example, generate_task
+from benchmark.paths import recipes_dir
+from benchmark.dataset.recipes import RecipeError, get_recipe, parse_recipe
+from benchmark.dataset.shards import read_shard
+from benchmark.dataset.verify import verify_task
 from conftest import require_binary, small_recipe
 
 
@@ -34,7 +35,7 @@ def shard_hashes(task_dir: Path) -> list[str]:
 # --- recipes ---------------------------------------------------------------------------------
 
 def test_shipped_recipes_load_and_default_tasks_exist():
-    names = {p.stem for p in DATASETS_DIR.glob("*.toml")}
+    names = {p.stem for p in recipes_dir().glob("*.toml")}
     assert {"synth-od", "synth-hc", "synth-sdr", "ceg-od", "ceg-hc", "signaltrain-hc", "signaltrain-sdr"} <= names
     for name in names:
         recipe = get_recipe(name)
@@ -53,7 +54,7 @@ def test_shipped_recipes_load_and_default_tasks_exist():
     ({"typo": 1}, r"unknown key\(s\) \['typo'\]"),
 ])
 def test_recipe_errors_name_the_file_and_key(effect_change, message):
-    data = tomllib.loads((DATASETS_DIR / "synth-od.toml").read_text())
+    data = tomllib.loads((recipes_dir() / "synth-od.toml").read_text())
     data["effect"].update(effect_change)
     with pytest.raises(RecipeError, match=message) as info:
         parse_recipe(data, "my-recipe.toml")
@@ -61,7 +62,7 @@ def test_recipe_errors_name_the_file_and_key(effect_change, message):
 
 
 def test_sdr_recipe_rejects_non_positive_sdr():
-    data = tomllib.loads((DATASETS_DIR / "synth-sdr.toml").read_text())
+    data = tomllib.loads((recipes_dir() / "synth-sdr.toml").read_text())
     data["effect"]["range"] = [0.0, 20.0]
     with pytest.raises(RecipeError, match=r"sdr_db value 0.0 is outside \(0.0, inf\]"):
         parse_recipe(data, "x.toml")
@@ -384,7 +385,7 @@ def test_limit_must_be_positive(tmp_path):
 
 def test_refuses_data_of_another_generator_version(tmp_path, monkeypatch, capsys):
     """Same recipe, other generator code (e.g. a changed synthesizer): never mixed, never reused."""
-    import benchmark.generate as generate
+    import benchmark.dataset.generate as generate
 
     recipe = small_recipe(tmp_path)
     generate_task(recipe, tmp_path / "out", progress=False)

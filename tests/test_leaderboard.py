@@ -12,9 +12,12 @@ import pandas as pd
 import pytest
 import scipy.stats
 
-from benchmark.evaluate import evaluate
-from benchmark.generate import generate_task
-from benchmark.leaderboard import collect, load_paper, render, wilcoxon_rows
+from benchmark.harness.evaluate import evaluate
+from benchmark.dataset.generate import generate_task
+from benchmark.report.page import render
+from benchmark.report.paper import load_paper
+from benchmark.report.results import collect
+from benchmark.report.statistics import wilcoxon_rows
 from benchmark.pipeline import compare, published_numbers
 from conftest import REPO_ROOT, require, small_recipe
 

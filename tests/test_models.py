@@ -1,8 +1,6 @@
-"""Tests of the four baseline networks in baselines/ (small configs unless stated).
+"""Tests of the four networks in benchmark/models/ (small configs unless stated)."""
 
-The model files are loaded by file path, as the submission wrappers do.
-"""
-
+import importlib
 import math
 
 import pytest
@@ -10,20 +8,16 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from benchmark.neural import MODELS, load_baseline_module
-
-_modules = {}
+from benchmark.models import NETWORKS
 
 
 def load(name: str):
-    """A baseline's module, loaded by file path as the registry does (cached)."""
-    if name not in _modules:
-        _modules[name] = load_baseline_module(name)
-    return _modules[name]
+    """A network's module, benchmark/models/NAME.py."""
+    return importlib.import_module(f"benchmark.models.{name}")
 
 
 def build(name: str, config: str = "small", seed: int = 0):
-    module, class_name = load(name), MODELS[name]
+    module, class_name = load(name), NETWORKS[name]
     torch.manual_seed(seed)
     return getattr(module, class_name)(**module.CONFIGS[config])
 
@@ -47,9 +41,9 @@ def _one_thread():
     torch.set_num_threads(threads)
 
 
-@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.parametrize("name", list(NETWORKS))
 def test_configs_and_api(name):
-    module, class_name = load(name), MODELS[name]
+    module, class_name = load(name), NETWORKS[name]
     assert set(module.CONFIGS) == {"small", "paper"}
     small = sum(p.numel() for p in build(name).parameters())
     assert 5e4 <= small <= 1.5e6
@@ -57,7 +51,7 @@ def test_configs_and_api(name):
     assert getattr(module, class_name).__doc__
 
 
-@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.parametrize("name", list(NETWORKS))
 def test_output_shape_any_length(name):
     model = build(name).eval()
     with torch.no_grad():
@@ -70,7 +64,7 @@ def test_output_shape_any_length(name):
                 assert torch.isfinite(y).all()
 
 
-@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.parametrize("name", list(NETWORKS))
 def test_batch_independence(name):
     model = build(name).eval()
     x = audio(3, 16001)
@@ -85,7 +79,7 @@ def test_batch_independence(name):
     assert not torch.allclose(y_batch[1], y_batch[2], atol=1e-3)  # examples do differ
 
 
-@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.parametrize("name", list(NETWORKS))
 def test_gradients_reach_every_parameter(name):
     model = build(name).train()
     x = audio(2, 12000)
@@ -107,7 +101,7 @@ def test_gradients_reach_every_parameter(name):
         assert p.grad.abs().sum() > 0, pname
 
 
-@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.parametrize("name", list(NETWORKS))
 def test_deterministic_under_seed(name):
     x = audio(2, 8000)
     outputs = []
@@ -126,7 +120,7 @@ def test_deterministic_under_seed(name):
     assert not all(torch.equal(p, q) for p, q in zip(a_params, other.parameters()))
 
 
-@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.parametrize("name", list(NETWORKS))
 def test_paper_config_runs(name):
     model = build(name, "paper").eval()
     n_paper = sum(p.numel() for p in model.parameters())

@@ -6,7 +6,7 @@ import pytest
 import soundfile as sf
 
 from benchmark.metrics import si_sdr
-from benchmark.paper_demo import demo_folders, paper_scores, published_entries, score_demo, write_markdown
+from benchmark.report.paper_demo import demo_folders, paper_scores, published_entries, score_demo, write_markdown
 from conftest import REPO_ROOT, require_paper_demo
 
 BASELINES = REPO_ROOT / "baselines"

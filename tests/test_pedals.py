@@ -8,12 +8,13 @@ import tomllib
 import numpy as np
 import pytest
 
-from benchmark import pedals
-from benchmark.data import iter_examples
+from benchmark.effects import pedals
+from benchmark.dataset.shards import iter_examples
 from benchmark.effects import apply_effect
-from benchmark.generate import generate_task
-from benchmark.recipes import DATASETS_DIR, RecipeError, parse_recipe
-from benchmark.verify import verify_task
+from benchmark.dataset.generate import generate_task
+from benchmark.paths import recipes_dir
+from benchmark.dataset.recipes import RecipeError, parse_recipe
+from benchmark.dataset.verify import verify_task
 from conftest import require_module, small_recipe
 
 SR = 16000
@@ -101,7 +102,7 @@ def test_pedalboard_tasks_rebuild_from_their_rows_and_verify(tmp_path, base):
     ({"mix": [0.5, 1.5]}, r"mix = \[0.5, 1.5\] must be \[low, high\] within \[0.0, 1.0\]"),
 ])
 def test_recipe_draw_errors(draw, message):
-    data = tomllib.loads((DATASETS_DIR / "synth-pb-amp.toml").read_text())
+    data = tomllib.loads((recipes_dir() / "synth-pb-amp.toml").read_text())
     data["effect"]["draw"] = draw
     with pytest.raises(RecipeError, match=message):
         parse_recipe(data, "amp.toml")

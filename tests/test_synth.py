@@ -1,4 +1,4 @@
-"""Tests of the embedded clean audio (benchmark.synth)."""
+"""Tests of the embedded clean audio (benchmark.dataset.synth)."""
 import math
 import os
 import subprocess
@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 import scipy.signal
 
-from benchmark import synth
-from benchmark.synth import synth_guitar, synth_mix
+from benchmark.dataset.synth import dsp, guitar, mix, music, strings, test_signals
+from benchmark.dataset.synth import synth_guitar, synth_mix
 
 SR = 16000
 GENERATORS = [synth_guitar, synth_mix]
 # A fixed, moderately stiff instrument for single-note checks.
-TEST_GUITAR = synth._Instrument(
-    open_strings=synth._GUITAR_OPEN_STRINGS, detune_cents=(0.0,) * 6, pluck_pos=0.13, pickup_pos=0.15,
+TEST_GUITAR = strings.Instrument(
+    open_strings=music.GUITAR_OPEN_STRINGS, detune_cents=(0.0,) * 6, pluck_pos=0.13, pickup_pos=0.15,
     sustain_s=6.0, damping_hz=2000.0, brightness_hz=3000.0, inharmonicity=5e-5,
 )
 
@@ -40,8 +40,8 @@ def spectral_flatness(x: np.ndarray, sample_rate: int) -> np.ndarray:
 
 def render_single_note(midi: int, string: int, seconds: float = 1.0, stop_s: float = math.inf,
                        **note_options) -> np.ndarray:
-    note = synth._Note(onset_s=0.0, string=string, midi=midi, velocity=0.8, **note_options)
-    return synth._render_note(note, stop_s, TEST_GUITAR, SR, int(seconds * SR))
+    note = strings.Note(onset_s=0.0, string=string, midi=midi, velocity=0.8, **note_options)
+    return strings._render_note(note, stop_s, TEST_GUITAR, SR, int(seconds * SR))
 
 
 def autocorrelation_pitch(x: np.ndarray, sample_rate: int, f_min: float = 60.0, f_max: float = 1200.0) -> float:
@@ -87,7 +87,7 @@ def test_uses_only_the_given_rng(generate):
 
 
 def test_bytes_do_not_depend_on_thread_count():
-    code = ("import hashlib, numpy as np; from benchmark.synth import synth_guitar, synth_mix; "
+    code = ("import hashlib, numpy as np; from benchmark.dataset.synth import synth_guitar, synth_mix; "
             "print(hashlib.sha256(synth_guitar(np.random.default_rng(2), 2.0).tobytes()"
             " + synth_mix(np.random.default_rng(2), 2.0).tobytes()).hexdigest())")
     hashes = set()
@@ -114,7 +114,7 @@ def test_partial_sum_matches_direct_formula():
     for n in (1, 2, 17, 999, 48000):
         t = np.arange(n) / SR
         direct = (amps[:, None] * np.exp(-np.outer(decays, t)) * np.sin(2 * np.pi * np.outer(freqs, t))).sum(axis=0)
-        assert np.max(np.abs(synth._render_partials(freqs, amps, decays, n, SR) - direct)) < 1e-5
+        assert np.max(np.abs(dsp.render_partials(freqs, amps, decays, n, SR) - direct)) < 1e-5
 
 
 @pytest.mark.parametrize("midi, string", [(40, 0), (45, 1), (57, 3), (69, 5), (81, 5)])
@@ -158,15 +158,15 @@ def test_vibrato_bends_the_pitch_up_only():
 # --- guitar music ------------------------------------------------------------------------------
 
 def test_chord_voicings_are_chord_tones_on_a_playable_neck():
-    for shape, qualities in synth._CHORD_SHAPES.items():
+    for shape, qualities in music._CHORD_SHAPES.items():
         for quality in qualities:
             for root_pc in range(12):
-                voicing = synth._voicing(root_pc, quality, shape)
+                voicing = music._voicing(root_pc, quality, shape)
                 notes = [midi for midi in voicing if midi is not None]
-                tones = {(root_pc + i) % 12 for i in synth._CHORD_TONES[quality]}
+                tones = {(root_pc + i) % 12 for i in music.CHORD_TONES[quality]}
                 assert len(notes) >= 2 and {midi % 12 for midi in notes} <= tones
                 assert notes[0] % 12 == root_pc  # the lowest note is the root
-                frets = [midi - open_midi for midi, open_midi in zip(voicing, synth._GUITAR_OPEN_STRINGS)
+                frets = [midi - open_midi for midi, open_midi in zip(voicing, music.GUITAR_OPEN_STRINGS)
                          if midi is not None]
                 assert 0 <= min(frets) and max(frets) - min(frets) <= 4 and max(frets) <= 15
 
@@ -174,21 +174,21 @@ def test_chord_voicings_are_chord_tones_on_a_playable_neck():
 def test_every_style_plays_notes_in_the_guitar_range():
     for seed in range(6):
         rng = np.random.default_rng(seed)
-        song = synth._draw_song(rng, 4.0)
-        for style in synth._STYLES:
-            notes = synth._part_notes(rng, song, synth._Part(style, tuple(range(song.n_bars)), 1.0))
+        song = music.draw_song(rng, 4.0)
+        for style in guitar._STYLES:
+            notes = guitar._part_notes(rng, song, guitar._Part(style, tuple(range(song.n_bars)), 1.0))
             assert len(notes) >= 3, style
             assert all(40 <= note.midi <= 88 for note in notes), style  # E2..E6
-            assert all(0 <= note.midi - synth._GUITAR_OPEN_STRINGS[note.string] <= 22 for note in notes), style
-    assert any(note.mute > 0 for note in synth._part_notes(rng, song, synth._Part("palm_mute", (0, 1), 1.0)))
+            assert all(0 <= note.midi - music.GUITAR_OPEN_STRINGS[note.string] <= 22 for note in notes), style
+    assert any(note.mute > 0 for note in guitar._part_notes(rng, song, guitar._Part("palm_mute", (0, 1), 1.0)))
 
 
 def test_strums_spread_over_the_strings_in_the_stroke_direction():
-    song = synth._Song(tempo_bpm=100.0, tonic_pc=4, mode="major", scale=(0, 2, 4, 7, 9), chords=((4, "maj"),),
+    song = music.Song(tempo_bpm=100.0, tonic_pc=4, mode="major", scale=(0, 2, 4, 7, 9), chords=((4, "maj"),),
                        beats_per_chord=4, start_beat=0.0, n_bars=1)
-    voicings = {(4, "maj"): synth._voicing(4, "maj", "E")}
-    feel = synth._Feel(velocity=0.8, jitter_s=0.0, strum_gap_s=0.02, ring_prob=1.0)
-    notes = synth._strum_notes(np.random.default_rng(0), song, (0,), voicings, "D...U...", feel)
+    voicings = {(4, "maj"): music._voicing(4, "maj", "E")}
+    feel = music.Feel(velocity=0.8, jitter_s=0.0, strum_gap_s=0.02, ring_prob=1.0)
+    notes = guitar._strum_notes(np.random.default_rng(0), song, (0,), voicings, "D...U...", feel)
     down, up = [n for n in notes if n.onset_s < 1.0], [n for n in notes if n.onset_s >= 1.0]
     assert [n.string for n in down] == [0, 1, 2, 3, 4, 5]
     assert [n.string for n in up] == sorted((n.string for n in up), reverse=True) and len(up) >= 3
@@ -206,7 +206,7 @@ def test_guitar_energy_lies_in_the_guitar_range(seed):
 
 
 def test_guitar_clips_vary_across_seeds():
-    plans = [synth._draw_guitar_plan(np.random.default_rng(seed), 4.0, SR) for seed in range(20)]
+    plans = [guitar.draw_guitar_plan(np.random.default_rng(seed), 4.0, SR) for seed in range(20)]
     styles = {part.style for plan in plans for part in plan.parts}
     tempi = [plan.song.tempo_bpm for plan in plans]
     assert len(styles) >= 4
@@ -227,15 +227,15 @@ def test_mix_has_broadband_and_tonal_segments():
 
 def test_mix_sections_tile_the_clip_and_vary_across_seeds():
     n = 10 * SR
-    plans = [synth._draw_mix_plan(np.random.default_rng(seed), n, SR) for seed in range(20)]
+    plans = [mix._draw_mix_plan(np.random.default_rng(seed), n, SR) for seed in range(20)]
     for plan in plans:
         depth = np.zeros(n, dtype=int)
         for section in plan:
             depth[section.start:section.stop] += 1
         assert depth.min() == 1 and depth.max() <= 2  # back to back, at most one overlay
         kinds = {section.kind for section in plan}
-        assert "music" in kinds and kinds & set(synth._TEST_SIGNAL_KINDS)
-    assert {s.kind for plan in plans for s in plan} == set(synth._SECTION_RENDERERS)
+        assert "music" in kinds and kinds & set(test_signals.TEST_SIGNAL_KINDS)
+    assert {s.kind for plan in plans for s in plan} == set(mix._SECTION_RENDERERS)
     music = sum(s.stop - s.start for plan in plans for s in plan if s.kind == "music")
     assert 0.55 < music / (20 * n) < 0.85  # mostly music, as SignalTrain
     assert len({tuple(s.kind for s in plan) for plan in plans}) == 20

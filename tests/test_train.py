@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 import torch
 
-from benchmark.consistency import ClipConsistent
-from benchmark.evaluate import evaluate
-from benchmark.generate import generate_task
-from benchmark.neural import CheckpointError, NeuralSubmission, load_network
-import benchmark.train
-from benchmark.losses import magnitude
-from benchmark.train import TrainingError, train
+from benchmark.models.consistency import ClipConsistent
+from benchmark.harness.evaluate import evaluate
+from benchmark.dataset.generate import generate_task
+from benchmark.models.checkpoints import CheckpointError, NeuralSubmission, load_network
+import benchmark.models.train
+from benchmark.models.losses import magnitude
+from benchmark.models.train import TrainConfig, TrainingError, train
 from conftest import small_recipe
 
 
@@ -34,7 +34,7 @@ def weights(path) -> dict[str, torch.Tensor]:
 
 def fit(data, out, epochs, model="waveunet"):
     torch.set_num_threads(1)
-    return train(model, "tiny-od", data, out, epochs=epochs, crop_seconds=0.5, batch_size=4, progress=False)
+    return train(model, "tiny-od", TrainConfig(epochs=epochs, crop_seconds=0.5, batch_size=4), data, out, progress=False)
 
 
 def test_training_is_deterministic_and_resumes_to_the_same_weights(data, tmp_path):
@@ -67,14 +67,14 @@ def test_loss_magnitude_has_a_finite_gradient_at_subnormal_bins():
 
 def test_a_non_finite_loss_stops_training_naming_the_batch(data, tmp_path, monkeypatch):
     calls = []
-    real_loss = benchmark.train.training_loss
+    real_loss = benchmark.models.train.training_loss
 
     def loss_turning_nan(estimate, clean):  # epoch 1: 2 batches + 1 val call; then NaN
         calls.append(1)
         loss = real_loss(estimate, clean)
         return loss * float("nan") if len(calls) > 3 else loss
 
-    monkeypatch.setattr(benchmark.train, "training_loss", loss_turning_nan)
+    monkeypatch.setattr(benchmark.models.train, "training_loss", loss_turning_nan)
     with pytest.raises(TrainingError, match=r"epoch 2, batch 1 \(train-\d{6}"):
         fit(data, tmp_path, 3)
     state = torch.load(tmp_path / "waveunet" / "tiny-od.state.pt", weights_only=False)
@@ -99,18 +99,18 @@ def test_mismatched_checkpoints_are_refused(data, tmp_path):
     with pytest.raises(CheckpointError, match="does not match"):
         load_network(path, "waveunet", config={"num_layers": 3, "num_filters": 8})
     with pytest.raises(CheckpointError, match="other settings .*lr"):
-        train("waveunet", "tiny-od", data, tmp_path, epochs=2, crop_seconds=0.5, batch_size=4, lr=1e-2,
+        train("waveunet", "tiny-od", TrainConfig(epochs=2, crop_seconds=0.5, batch_size=4, lr=1e-2), data, tmp_path,
               progress=False)
 
 
 def test_consistent_training_is_refused_on_overdrive_and_recorded_on_clipping(data, tmp_path):
-    with pytest.raises(ValueError, match="--consistent needs a hard-clipping task.*'tiny-od' uses sox_overdrive"):
-        train("waveunet", "tiny-od", data, tmp_path, epochs=1, consistent=True, progress=False)
+    with pytest.raises(TrainingError, match="--consistent needs a hard-clipping task.*'tiny-od' uses sox_overdrive"):
+        train("waveunet", "tiny-od", TrainConfig(epochs=1, consistent=True), data, tmp_path, progress=False)
     recipe = small_recipe(tmp_path, "synth-sdr", name="tiny-sdr")
     generate_task(recipe, tmp_path / "data", progress=False)
     torch.set_num_threads(1)
-    train("waveunet", "tiny-sdr", tmp_path / "data", tmp_path, epochs=1, crop_seconds=0.5, batch_size=2,
-          consistent=True, progress=False)
+    train("waveunet", "tiny-sdr", TrainConfig(epochs=1, crop_seconds=0.5, batch_size=2, consistent=True),
+          tmp_path / "data", tmp_path, progress=False)
     net, checkpoint = load_network(tmp_path / "waveunet" / "tiny-sdr.pt", "waveunet")
     assert checkpoint["consistent"] and isinstance(net, ClipConsistent)
     clipped = torch.tensor([[0.0, 0.1, -0.2, 0.2, 0.2, 0.05] * 100])
@@ -119,7 +119,7 @@ def test_consistent_training_is_refused_on_overdrive_and_recorded_on_clipping(da
     assert torch.equal(out[reliable], clipped[reliable]) and bool((out[~reliable].abs() >= 0.2).all())
 
     class Model(NeuralSubmission):  # the submission says so, for the leaderboard's mark
-        name = "waveunet"
+        network = "waveunet"
         checkpoints = tmp_path
 
     assert Model("tiny-sdr").clip_consistent is True
@@ -127,7 +127,7 @@ def test_consistent_training_is_refused_on_overdrive_and_recorded_on_clipping(da
 
 def test_missing_checkpoint_names_the_train_command():
     class Model(NeuralSubmission):
-        name = "demucs"
+        network = "demucs"
 
     with pytest.raises(CheckpointError, match="bench train --model demucs --task no-such-task"):
         Model("no-such-task")
@@ -137,10 +137,10 @@ def test_a_trained_model_is_a_submission_the_harness_can_score(data, tmp_path):
     fit(data, tmp_path / "ckpt", 1, model="demucs")
     submission = tmp_path / "my_demucs.py"
     submission.write_text(textwrap.dedent(f"""
-        from benchmark.neural import NeuralSubmission
+        from benchmark.models.checkpoints import NeuralSubmission
 
         class Model(NeuralSubmission):
-            name = "demucs"
+            network = "demucs"
             checkpoints = {str(tmp_path / "ckpt")!r}
     """))
     summary = evaluate(submission, "tiny-od", data, tmp_path / "results", progress=False)

@@ -1,0 +1,36 @@
+"""The registry of baselines: the submission files on the repository's shelf (``baselines/``).
+
+``bench run`` and ``bench check`` evaluate them in this order; the board shows their display
+names. A new baseline is one file in ``baselines/`` and one entry here. ``kind`` says what a
+baseline needs and how it is shown: ``input`` (the distorted input itself), ``oracle`` (sees
+the clean target, never ranked), ``declipper`` (hard-clipping tasks only), ``network`` (needs
+the checkpoint ``baselines/checkpoints/NAME/TASK.pt``; NAME is its key in
+``benchmark.models.NETWORKS``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Baseline:
+    name: str  # results folder name (and network registry name for a network)
+    file: str  # the submission file in baselines/
+    display: str  # its name on the board
+    kind: str  # "input", "oracle", "declipper" or "network"
+
+
+BASELINES = {b.name: b for b in (
+    Baseline("passthrough", "passthrough.py", "distorted input", "input"),
+    Baseline("oracle_irm", "oracle_irm.py", "IRM", "oracle"),
+    Baseline("aspade", "aspade.py", "A-SPADE", "declipper"),
+    Baseline("demucs", "demucs.py", "Demucs v2", "network"),
+    Baseline("waveunet", "waveunet.py", "Wave-U-Net", "network"),
+    Baseline("crafx", "crafx.py", "CRAFX", "network"),
+    Baseline("openunmix", "openunmix.py", "Open-Unmix", "network"),
+)}
+
+
+def display_name(submission: str) -> str:
+    """A submission's name on the board: a baseline's display name, else its results name."""
+    return BASELINES[submission].display if submission in BASELINES else submission

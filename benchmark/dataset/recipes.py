@@ -1,0 +1,240 @@
+"""Task recipes: the TOML files in ``datasets/`` that define every generated task.
+
+A recipe names a clean source, an effect with the parameter that varies (its *level*),
+how that level is drawn per split (``uniform`` over a range, or every ``grid`` value for
+each clip), the splits' clip counts and lengths, and the seed. ``load_recipe`` checks
+every field and names the file and key of anything out of range.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..effects import EFFECTS, LEVELS
+from ..errors import BenchmarkError
+from ..paths import recipes_dir
+from .sources import SOURCES
+
+DEFAULT_TASKS = ("synth-od", "synth-hc", "synth-sdr")  # what `bench generate` builds by default
+# What `bench run` / `bench check` and the published leaderboard cover: the default tasks
+# and, beyond the paper, the pedalboard tasks on the same synthetic guitar.
+BENCHMARK_TASKS = DEFAULT_TASKS + ("synth-pb-dist", "synth-pb-amp")
+SPLITS = ("train", "val", "test")
+
+class RecipeError(BenchmarkError, ValueError):
+    """A recipe file is malformed or holds an out-of-range parameter."""
+
+
+@dataclass(frozen=True)
+class SplitSpec:
+    """One split: ``clips`` clean segments of ``seconds`` each; ``levels`` is 'uniform' or 'grid'."""
+
+    clips: int
+    seconds: float
+    levels: str
+
+
+@dataclass(frozen=True)
+class EffectSpec:
+    """The effect, its level parameter (drawn in ``range`` or taken from ``grid``), fixed
+    kwargs, and kwargs drawn uniformly in [low, high] once per clip."""
+
+    name: str
+    level: str
+    range: tuple[float, float]
+    grid: tuple[float, ...]
+    fixed: dict[str, float] = field(default_factory=dict)
+    draw: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SilenceRule:
+    """A segment is near-silent (skipped) if its RMS is below ``min_rms_dbfs`` or fewer than
+    ``min_active_fraction`` of its 100 ms frames reach ``active_frame_dbfs`` RMS (dB full scale)."""
+
+    min_rms_dbfs: float = -50.0
+    active_frame_dbfs: float = -60.0
+    min_active_fraction: float = 0.5
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str
+    description: str
+    paper_task: str
+    source: str
+    sample_rate: int
+    seed: int
+    peak: float
+    shard_size: int
+    effect: EffectSpec
+    splits: dict[str, SplitSpec]
+    silence: SilenceRule
+    source_options: dict[str, Any]
+    path: str = field(default="", compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The recipe as plain JSON-able data (without the file path).
+
+        An empty ``effect.draw`` is left out, so that recipes written before draws existed
+        keep their hash and their datasets their fingerprint.
+        """
+        data = asdict(self)
+        data.pop("path")
+        if not data["effect"]["draw"]:
+            del data["effect"]["draw"]
+        return data
+
+    def sha256(self) -> str:
+        """Hash of the canonical recipe: two recipes with equal content have equal hashes."""
+        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()
+
+    def num_examples(self, split: str) -> int:
+        """Examples in a split: one per clip, or one per (clip, grid level)."""
+        spec = self.splits[split]
+        return spec.clips * (len(self.effect.grid) if spec.levels == "grid" else 1)
+
+
+def _take(table: dict, key: str, kind: type, where: str) -> Any:
+    if key not in table:
+        raise RecipeError(f"{where}: missing key '{key}'")
+    value = table.pop(key)
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        raise RecipeError(f"{where}: '{key}' must be {kind.__name__}, got {value!r}")
+    return value
+
+
+def _no_extra(table: dict, where: str) -> None:
+    if table:
+        raise RecipeError(f"{where}: unknown key(s) {sorted(table)}")
+
+
+def _check_level(value: float, level: str, where: str) -> float:
+    if not LEVELS[level].contains(value):
+        raise RecipeError(f"{where}: {level} value {value} is outside {LEVELS[level].bounds()}")
+    return float(value)
+
+
+def _parse_effect(table: dict, where: str) -> EffectSpec:
+    table = dict(table)
+    name = _take(table, "name", str, where)
+    if name not in EFFECTS:
+        raise RecipeError(f"{where}: unknown effect '{name}'; known: {sorted(EFFECTS)}")
+    effect = EFFECTS[name]
+    level = _take(table, "level", str, where)
+    if level != effect.level:
+        raise RecipeError(f"{where}: effect '{name}' varies {effect.level}, not '{level}'")
+    level_range = [_check_level(float(v), level, f"{where}.range") for v in _take(table, "range", list, where)]
+    if len(level_range) != 2 or level_range[0] > level_range[1]:
+        raise RecipeError(f"{where}: range must be [low, high] with low <= high, got {level_range}")
+    grid = tuple(_check_level(float(v), level, f"{where}.grid") for v in _take(table, "grid", list, where))
+    if not grid:
+        raise RecipeError(f"{where}: grid must not be empty")
+    allowed_params = effect.params
+    fixed = dict(table.pop("fixed", {}))
+    for key, value in fixed.items():
+        if key not in allowed_params:
+            raise RecipeError(f"{where}.fixed: effect '{name}' takes no parameter '{key}'")
+        low, high = allowed_params[key]
+        if not low <= float(value) <= high:
+            raise RecipeError(f"{where}.fixed: {key}={value} is outside [{low}, {high}]")
+        fixed[key] = float(value)
+    draw = {}
+    for key, span in dict(table.pop("draw", {})).items():
+        if key not in allowed_params or key in fixed:
+            raise RecipeError(f"{where}.draw: effect '{name}' takes no parameter '{key}' to draw"
+                              + (" (it is fixed)" if key in fixed else ""))
+        low, high = allowed_params[key]
+        if len(span) != 2 or not low <= float(span[0]) <= float(span[1]) <= high:
+            raise RecipeError(f"{where}.draw: {key} = {span} must be [low, high] within [{low}, {high}]")
+        draw[key] = (float(span[0]), float(span[1]))
+    _no_extra(table, where)
+    return EffectSpec(name, level, (level_range[0], level_range[1]), grid, fixed, draw)
+
+
+def _parse_split(table: dict, where: str) -> SplitSpec:
+    table = dict(table)
+    clips = _take(table, "clips", int, where)
+    seconds = _take(table, "seconds", float, where)
+    levels = _take(table, "levels", str, where)
+    _no_extra(table, where)
+    if clips < 1:
+        raise RecipeError(f"{where}: clips must be >= 1, got {clips}")
+    if not 0 < seconds <= 600:
+        raise RecipeError(f"{where}: seconds must be in (0, 600], got {seconds}")
+    if levels not in ("uniform", "grid"):
+        raise RecipeError(f"{where}: levels must be 'uniform' or 'grid', got '{levels}'")
+    return SplitSpec(clips, seconds, levels)
+
+
+def parse_recipe(data: dict[str, Any], path: str = "<recipe>") -> Recipe:
+    """Build and check a Recipe from parsed TOML data; errors name ``path`` and the key."""
+    data = dict(data)
+    name = _take(data, "name", str, path)
+    description = _take(data, "description", str, path)
+    paper_task = data.pop("paper_task", "")
+    source = _take(data, "source", str, path)
+    if source not in SOURCES:
+        raise RecipeError(f"{path}: unknown source '{source}'; known: {list(SOURCES)}")
+    sample_rate = _take(data, "sample_rate", int, path)
+    if not 1000 <= sample_rate <= 384000:
+        raise RecipeError(f"{path}: sample_rate {sample_rate} Hz is outside [1000, 384000]")
+    seed = _take(data, "seed", int, path)
+    if seed < 0:
+        raise RecipeError(f"{path}: seed must be >= 0")
+    peak = _take(data, "peak", float, path)
+    if not 0 < peak <= 1:
+        raise RecipeError(f"{path}: peak must be in (0, 1], got {peak}")
+    shard_size = _take(data, "shard_size", int, path)
+    if shard_size < 1:
+        raise RecipeError(f"{path}: shard_size must be >= 1")
+    effect = _parse_effect(_take(data, "effect", dict, path), f"{path} [effect]")
+    split_tables = _take(data, "splits", dict, path)
+    if sorted(split_tables) != sorted(SPLITS):
+        raise RecipeError(f"{path}: [splits] must define exactly {list(SPLITS)}, got {sorted(split_tables)}")
+    splits = {s: _parse_split(split_tables[s], f"{path} [splits.{s}]") for s in SPLITS}
+    silence_table = dict(data.pop("silence", {}))
+    silence = SilenceRule(**{k: float(silence_table.pop(k)) for k in list(silence_table) if k in SilenceRule.__dataclass_fields__})
+    _no_extra(silence_table, f"{path} [silence]")
+    source_options = dict(data.pop("source_options", {}))
+    if source == "ceg":
+        fractions = source_options.setdefault("split_fractions", [0.8, 0.1, 0.1])
+        if len(fractions) != 3 or any(f <= 0 for f in fractions) or abs(sum(fractions) - 1) > 1e-9:
+            raise RecipeError(f"{path} [source_options]: split_fractions must be 3 positive numbers summing to 1")
+    _no_extra(data, path)
+    return Recipe(name, description, paper_task, source, sample_rate, seed, peak, shard_size,
+                  effect, splits, silence, source_options, path=path)
+
+
+def load_recipe(path: str | Path) -> Recipe:
+    """Read and check one recipe TOML file."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise RecipeError(f"{path}: not valid TOML: {exc}") from None
+    return parse_recipe(data, str(path))
+
+
+def known_tasks() -> dict[str, Path]:
+    """Task name -> recipe file, for every recipe in ``datasets/``."""
+    return {p.stem: p for p in sorted(recipes_dir().glob("*.toml"))}
+
+
+def get_recipe(task: str) -> Recipe:
+    """The recipe of a known task name, or of a path to a ``.toml`` recipe file."""
+    if task.endswith(".toml") and Path(task).is_file():
+        return load_recipe(task)
+    tasks = known_tasks()
+    if task not in tasks:
+        raise RecipeError(f"unknown task '{task}'; known tasks: {', '.join(tasks)}")
+    recipe = load_recipe(tasks[task])
+    if recipe.name != task:
+        raise RecipeError(f"{tasks[task]}: name '{recipe.name}' differs from its file name '{task}'")
+    return recipe

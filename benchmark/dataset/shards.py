@@ -1,0 +1,205 @@
+"""The on-disk format of a generated task, written and read here: a manifest, Parquet shards
+(and optional WAV pairs), and hashes.
+
+One row per example (:class:`Example`). Audio columns are ``list<float32>``; every other
+column is a scalar, so ``pandas.read_parquet`` reads a shard without this package. Each row
+carries the SHA-256 of its content (``example_sha256``); a shard's hash is the hash of its
+rows' hashes, so it does not depend on the Parquet writer's version.
+
+>>> for ex in iter_examples("data/synth-od", "test"):
+...     ex["distorted"], ex["clean"], ex["gain_db"]   # float32 arrays, float
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Optional, TypedDict, get_type_hints
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import soundfile as sf
+
+from ..atomic import atomic_path
+from ..errors import BenchmarkError
+
+
+class Example(TypedDict):
+    """One example: a row of a shard, as ``generate`` makes it and ``iter_examples`` yields it."""
+
+    id: str  # SPLIT-INDEX, e.g. 'test-000012'
+    task: str
+    split: str
+    index: int
+    source: str  # the recipe's source
+    source_file: str  # path relative to the source root, or the synthetic clip's name
+    source_offset: int  # start, in samples at source_sample_rate
+    source_sample_rate: int  # Hz
+    sample_rate: int  # Hz
+    effect: str  # a name in benchmark.effects.EFFECTS
+    params: str  # JSON: the effect's keyword arguments
+    level: float  # the value of the task's level parameter (gain dB or input SDR dB)
+    gain_db: Optional[float]
+    target_sdr_db: Optional[float]
+    threshold: Optional[float]  # clipping level on the clean scale, when the effect clips
+    input_sdr_db: float  # plain SDR (dB) of distorted against clean, measured
+    clean: np.ndarray  # float32
+    distorted: np.ndarray  # float32
+    sha256: str  # of every other field, see example_sha256
+
+
+AUDIO_COLUMNS = ("clean", "distorted")
+_ARROW_TYPES = {str: pa.string(), int: pa.int64(), float: pa.float64(), Optional[float]: pa.float64()}
+SCALAR_FIELDS = tuple((name, _ARROW_TYPES[kind]) for name, kind in get_type_hints(Example).items()
+                      if name not in AUDIO_COLUMNS and name != "sha256")
+SCHEMA = pa.schema(
+    [pa.field(name, kind) for name, kind in SCALAR_FIELDS]
+    + [pa.field(name, pa.list_(pa.float32())) for name in AUDIO_COLUMNS]
+    + [pa.field("sha256", pa.string())]
+)
+SHARD_META_KEY = b"distortion_benchmark"
+
+
+def scalars(row: dict[str, Any]) -> dict[str, Any]:
+    """The scalar fields of a row, in schema order."""
+    return {name: row[name] for name, _ in SCALAR_FIELDS}
+
+
+def example_sha256(row: dict[str, Any]) -> str:
+    """SHA-256 of an example: its scalar fields (canonical JSON) and both audio signals as float32."""
+    digest = hashlib.sha256(json.dumps(scalars(row), sort_keys=True).encode())
+    for name in AUDIO_COLUMNS:
+        digest.update(np.ascontiguousarray(row[name], dtype="<f4").tobytes())
+    return digest.hexdigest()
+
+
+def combined_sha256(hashes: Iterable[str]) -> str:
+    """SHA-256 of a sequence of hashes (a shard's rows, a dataset's shards)."""
+    return hashlib.sha256("\n".join(hashes).encode()).hexdigest()
+
+
+def _audio_array(signals: list[np.ndarray]) -> pa.Array:
+    offsets = np.concatenate([[0], np.cumsum([len(s) for s in signals])]).astype(np.int32)
+    values = np.concatenate(signals).astype(np.float32) if signals else np.zeros(0, np.float32)
+    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(values))
+
+
+def write_shard(path: Path, rows: list[dict[str, Any]], metadata: dict[str, Any]) -> None:
+    """Write rows as one zstd-compressed Parquet file, atomically, with our metadata in the schema."""
+    columns = [pa.array([r[name] for r in rows], type=kind) for name, kind in SCALAR_FIELDS]
+    columns += [_audio_array([r[name] for r in rows]) for name in AUDIO_COLUMNS]
+    columns.append(pa.array([r["sha256"] for r in rows], type=pa.string()))
+    schema = SCHEMA.with_metadata({SHARD_META_KEY: json.dumps(metadata, sort_keys=True).encode()})
+    table = pa.Table.from_arrays(columns, schema=schema)
+    with atomic_path(path) as temp:
+        pq.write_table(table, temp, compression="zstd")
+
+
+def rows_from_table(table: pa.Table) -> list[dict[str, Any]]:
+    """Rows of a shard table as dicts, audio as float32 numpy arrays (zero-copy slices)."""
+    names = [name for name in table.column_names if name not in AUDIO_COLUMNS]
+    out = [dict(zip(names, values)) for values in zip(*(table.column(n).to_pylist() for n in names))]
+    if not names:
+        out = [{} for _ in range(table.num_rows)]
+    for name in (n for n in AUDIO_COLUMNS if n in table.column_names):
+        column = table.column(name).combine_chunks()
+        values = column.values.to_numpy(zero_copy_only=False)
+        offsets = column.offsets.to_numpy()
+        for row, start, stop in zip(out, offsets[:-1], offsets[1:]):
+            row[name] = values[start:stop]
+    return out
+
+
+def read_shard(path: Path, columns: list[str] | None = None) -> list[dict[str, Any]]:
+    """All rows of one shard file (optionally only some columns)."""
+    return rows_from_table(pq.read_table(path, columns=columns))
+
+
+def wav_names(row: dict[str, Any]) -> dict[str, str]:
+    """File names of an example's WAV pair, relative to the task's ``wav/`` folder."""
+    return {name: f"{row['split']}/{row['id']}_{name}.wav" for name in AUDIO_COLUMNS}
+
+
+def write_wav_part(wav_dir: Path, part_csv: Path, rows: list[dict[str, Any]]) -> None:
+    """Write each row's clean/distorted pair as float32 WAV, then the part's metadata CSV.
+
+    The CSV is written last (atomically), so its presence marks the part as complete.
+    """
+    for row in rows:
+        for name, rel in wav_names(row).items():
+            with atomic_path(wav_dir / rel) as temp:
+                sf.write(temp, row[name], row["sample_rate"], subtype="FLOAT", format="WAV")
+    with atomic_path(part_csv) as temp:
+        with open(temp, "w", newline="") as handle:
+            fields = [n for n, _ in SCALAR_FIELDS] + ["clean_wav", "distorted_wav", "sha256"]
+            writer = csv.DictWriter(handle, fieldnames=fields)
+            writer.writeheader()
+            for row in rows:
+                names = wav_names(row)
+                writer.writerow({**scalars(row), "clean_wav": names["clean"],
+                                 "distorted_wav": names["distorted"], "sha256": row["sha256"]})
+
+
+def read_wav_part(wav_dir: Path, part_csv: Path) -> list[dict[str, Any]]:
+    """Rows of a WAV part, typed like Parquet rows, audio read back from the WAV files."""
+    kinds = dict(SCALAR_FIELDS)
+    rows = []
+    with open(part_csv, newline="") as handle:
+        for record in csv.DictReader(handle):
+            row: dict[str, Any] = {}
+            for name, kind in kinds.items():
+                text = record[name]
+                if kind == pa.int64():
+                    row[name] = int(text)
+                elif kind == pa.float64():
+                    row[name] = float(text) if text != "" else None
+                else:
+                    row[name] = text
+            for name in AUDIO_COLUMNS:
+                row[name] = sf.read(wav_dir / record[f"{name}_wav"], dtype="float32")[0]
+            row["sha256"] = record["sha256"]
+            rows.append(row)
+    return rows
+
+
+class DataError(BenchmarkError, FileNotFoundError):
+    """A task folder is missing or incomplete; the message says how to build it."""
+
+
+def load_manifest(task_dir: str | Path) -> dict[str, Any]:
+    """The manifest of a generated task folder (``DATA/TASK``)."""
+    path = Path(task_dir) / "manifest.json"
+    if not path.is_file():
+        raise DataError(f"{path} not found: build the task first, e.g. `bench generate --task {Path(task_dir).name} "
+                        f"--out {Path(task_dir).parent}`")
+    return json.loads(path.read_text())
+
+
+def shard_paths(task_dir: str | Path, split: str) -> list[Path]:
+    """The Parquet shards of a split, in example order, as the manifest lists them."""
+    manifest = load_manifest(task_dir)
+    if "parquet" not in manifest["formats"]:
+        raise DataError(f"{task_dir} was generated with --format wav only; regenerate with --format parquet")
+    if split not in manifest["splits"]:
+        raise DataError(f"{task_dir} has no split '{split}'; it has {list(manifest['splits'])}")
+    return [Path(task_dir) / shard["file"] for shard in manifest["splits"][split]["shards"]]
+
+
+def iter_examples(task_dir: str | Path, split: str, columns: list[str] | None = None) -> Iterator[Example]:
+    """Examples of a split in index order, one dict each; audio columns as float32 numpy arrays.
+
+    ``columns`` restricts what is read (e.g. leave out ``clean`` when only the input is needed).
+    """
+    for path in shard_paths(task_dir, split):
+        yield from rows_from_table(pq.read_table(path, columns=columns))
+
+
+def read_metadata(task_dir: str | Path, split: str) -> pd.DataFrame:
+    """Every column but the audio, for a split, as a DataFrame (one row per example)."""
+    paths = shard_paths(task_dir, split)
+    schema = pq.read_schema(paths[0])
+    columns = [name for name in schema.names if name not in AUDIO_COLUMNS]
+    return pd.concat([pq.read_table(p, columns=columns).to_pandas() for p in paths], ignore_index=True)

@@ -1,0 +1,34 @@
+"""Clean audio sources, one module per kind; a new source is one opener in :data:`SOURCES`.
+
+- ``segments``: what every source gives (a segment per split and key), seeded draws, silence;
+- ``embedded``: ``synth-guitar`` and ``synth-mix``, rendered by ``benchmark.dataset.synth``;
+- ``folders``: real recordings, ``ceg`` (any folder) and ``signaltrain`` (SignalTrain LA2A v1.1).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from .embedded import SynthSource, open_synth_source
+from .folders import FolderSource, open_folder_source
+from .segments import BadAudioError, Segment, SourceError, draw_clean_segment, is_near_silent, rng_for
+
+if TYPE_CHECKING:
+    from ..recipes import Recipe
+
+# Source name (a recipe's `source`) -> opener(recipe, source_root, skip_bad).
+SOURCES: dict[str, Callable[..., SynthSource | FolderSource]] = {
+    "synth-guitar": open_synth_source,
+    "synth-mix": open_synth_source,
+    "ceg": open_folder_source,
+    "signaltrain": open_folder_source,
+}
+
+
+def open_source(recipe: Recipe, source_root: str | Path | None = None, skip_bad: bool = False) -> SynthSource | FolderSource:
+    """The source a recipe names; real-data sources need ``source_root``."""
+    return SOURCES[recipe.source](recipe, source_root, skip_bad)
+
+
+__all__ = ["SOURCES", "BadAudioError", "FolderSource", "Segment", "SourceError", "SynthSource", "draw_clean_segment",
+           "is_near_silent", "open_source", "rng_for"]

@@ -1,0 +1,182 @@
+"""The metric harness: ``bench evaluate --submission model.py``.
+
+Every example of a task's test split goes through the submission (in a child process, see
+``submission.py``) in batches; the harness scores the output and the distorted input
+against the clean signal with the same metrics, and writes
+
+- ``results/SUBMISSION/TASK/metrics.parquet``: one row per example;
+- ``results/SUBMISSION/TASK/summary.json``: medians and quartiles, means with 95 %
+  confidence intervals per level, real-time factor, hashes and versions.
+
+Finished batches are kept in a hidden ``.partial-KEY`` folder, so an interrupted run
+resumes; the key hashes the submission (and the files it loads), the data fingerprint and
+the harness version, so a finished evaluation is redone only when one of them changed.
+A failed run writes no summary and leaves earlier results as they were.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import shutil
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import pandas as pd
+import scipy.signal
+from tqdm import tqdm
+
+from ..atomic import atomic_path, write_json
+from ..dataset.shards import iter_examples, load_manifest
+from ..metrics import METRICS, SCORED, score
+from ..versions import package_versions
+from .submission import SubmissionRunner, file_sha256
+from .summary import metric_columns, summarise
+
+HARNESS_VERSION = 1
+
+
+def resample(x: np.ndarray, rate_from: int, rate_to: int, length: int | None = None) -> np.ndarray:
+    """Polyphase resampling along the last axis (float32), cropped or zero-padded to ``length``."""
+    if rate_from == rate_to:
+        y = x
+    else:
+        g = math.gcd(rate_from, rate_to)
+        y = scipy.signal.resample_poly(x, rate_to // g, rate_from // g, axis=-1)
+    if length is not None:
+        y = y[..., :length]
+        y = np.pad(y, [(0, 0)] * (y.ndim - 1) + [(0, length - y.shape[-1])])
+    return np.ascontiguousarray(y, dtype=np.float32)
+
+
+def _batches(task_dir: Path, split: str, batch_size: int) -> Iterator[list[dict[str, Any]]]:
+    """Consecutive examples of equal length, at most ``batch_size`` at a time."""
+    batch: list[dict[str, Any]] = []
+    columns = ["id", "index", "level", "gain_db", "target_sdr_db", "sample_rate", "clean", "distorted"]
+    for row in iter_examples(task_dir, split, columns=columns):
+        if batch and (len(batch) == batch_size or len(row["clean"]) != len(batch[0]["clean"])):
+            yield batch
+            batch = []
+        batch.append(row)
+    if batch:
+        yield batch
+
+
+def input_scores(task_dir: Path, manifest: dict, split: str, results: Path, batch_size: int = 8,
+                 progress: bool = True) -> pd.DataFrame:
+    """Every metric of the distorted input, per example: the same for all submissions, so
+    computed once per dataset fingerprint and kept in ``results/.inputs/``."""
+    key = hashlib.sha256(json.dumps([manifest["fingerprint"], split, HARNESS_VERSION]).encode()).hexdigest()
+    path = Path(results) / ".inputs" / f"{manifest['task']}-{split}-{key[:16]}.parquet"
+    if path.is_file():
+        return pd.read_parquet(path)
+    rate = manifest["recipe"]["sample_rate"]
+    parts = []
+    with tqdm(total=manifest["splits"][split]["examples"], desc=f"score inputs of {manifest['task']}", unit="ex",
+              disable=not progress) as bar:
+        for batch in _batches(task_dir, split, batch_size):
+            scores = score(np.stack([r["clean"] for r in batch]), np.stack([r["distorted"] for r in batch]), rate)
+            parts.append(pd.DataFrame({"id": [r["id"] for r in batch],
+                                       **{f"{m.name}_input": scores[m.name] for m in SCORED}}))
+            bar.update(len(batch))
+    table = pd.concat(parts, ignore_index=True)
+    with atomic_path(path) as temp:
+        table.to_parquet(temp, index=False)
+    return table
+
+
+def _run_key(submission_sha256: str, manifest: dict, split: str) -> str:
+    text = json.dumps([submission_sha256, manifest["fingerprint"], split, HARNESS_VERSION])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _up_to_date(out_dir: Path, submission: Path, manifest: dict, split: str) -> dict | None:
+    """The existing summary, if it was made from this very submission, files and data."""
+    try:
+        summary = json.loads((out_dir / "summary.json").read_text())
+        files = [submission, *summary.get("files", [])]
+        if summary["run_key"] == _run_key(file_sha256(files), manifest, split):
+            return summary
+    except (OSError, ValueError, KeyError):
+        pass
+    return None
+
+
+def _score_batch(runner: SubmissionRunner, batch: list[dict[str, Any]], task_rate: int) -> pd.DataFrame:
+    ids = [row["id"] for row in batch]
+    clean = np.stack([row["clean"] for row in batch])
+    distorted = np.stack([row["distorted"] for row in batch])
+    model_rate = runner.info["sample_rate"]
+    oracle_clean = resample(clean, task_rate, model_rate) if runner.info["oracle"] else None
+    restored, seconds = runner(resample(distorted, task_rate, model_rate), ids, clean=oracle_clean)
+    restored = resample(restored, model_rate, task_rate, clean.shape[-1])
+    output = score(clean, restored, task_rate)
+    table = pd.DataFrame({name: [row[name] for row in batch]
+                          for name in ("id", "index", "level", "gain_db", "target_sdr_db")})
+    for m in SCORED:
+        table[m.name] = output[m.name]
+    table["seconds"] = seconds / len(batch)
+    table["audio_seconds"] = clean.shape[-1] / task_rate
+    return table
+
+
+def evaluate(submission: str | Path, task: str, data: str | Path = "data", results: str | Path = "results",
+             device: str = "cpu", batch_size: int = 8, timeout: float = 600.0, split: str = "test",
+             name: str | None = None, progress: bool = True) -> dict[str, Any]:
+    """Score one submission on one generated task; returns the summary (see module docstring)."""
+    submission = Path(submission)
+    task_dir = Path(data) / task
+    manifest = load_manifest(task_dir)
+    name = name or submission.stem
+    out_dir = Path(results) / name / task
+    if (summary := _up_to_date(out_dir, submission, manifest, split)) is not None:
+        return {**summary, "reused": True}
+    with SubmissionRunner(submission, task, device, timeout) as runner:
+        base = {"submission": name, "submission_file": str(submission), "task": task, "split": split,
+                "paper_task": manifest["recipe"].get("paper_task", ""), "data_fingerprint": manifest["fingerprint"], "harness_version": HARNESS_VERSION,
+                "versions": package_versions(), "device": device, "batch_size": batch_size}
+        if runner.not_applicable:
+            summary = {**base, "applicable": False, "reason": runner.not_applicable, "files": [],
+                       "run_key": _run_key(file_sha256([submission]), manifest, split)}
+            write_json(out_dir / "summary.json", summary)
+            return summary
+        files = runner.info["files"]
+        submission_sha = file_sha256([submission, *files])
+        key = _run_key(submission_sha, manifest, split)
+        partial = out_dir / f".partial-{key[:16]}"
+        for stale in out_dir.glob(".partial-*"):
+            if stale != partial:
+                shutil.rmtree(stale)
+        task_rate = manifest["recipe"]["sample_rate"]
+        total = manifest["splits"][split]["examples"]
+        start = time.perf_counter()
+        with tqdm(total=total, desc=f"evaluate {name} on {task}", unit="ex", disable=not progress) as bar:
+            for number, batch in enumerate(_batches(task_dir, split, batch_size)):
+                path = partial / f"batch-{number:05d}-{batch[0]['index']}.parquet"
+                if not path.is_file():
+                    table = _score_batch(runner, batch, task_rate)
+                    with atomic_path(path) as temp:
+                        table.to_parquet(temp, index=False)
+                bar.update(len(batch))
+        table = pd.concat([pd.read_parquet(p) for p in sorted(partial.glob("batch-*.parquet"))], ignore_index=True)
+        table = table.merge(input_scores(task_dir, manifest, split, Path(results), batch_size, progress), on="id")
+        for m in METRICS:
+            if m.gain_of:
+                table[m.name] = table[m.gain_of] - table[f"{m.gain_of}_input"]
+        table = table[[c for c in ("id", "index", "level", "gain_db", "target_sdr_db") if c in table]
+                      + metric_columns() + ["seconds", "audio_seconds"]]
+        summary = {
+            **base, "applicable": True, "oracle": runner.info["oracle"],
+            "num_parameters": runner.info["num_parameters"], "clip_consistent": runner.info["clip_consistent"],
+            "model_sample_rate": runner.info["sample_rate"],
+            "resampled": runner.info["sample_rate"] != task_rate, "files": files,
+            "submission_sha256": submission_sha, "run_key": key, "wall_seconds": time.perf_counter() - start,
+            **summarise(table, manifest["recipe"]["effect"]["level"]),
+        }
+    with atomic_path(out_dir / "metrics.parquet") as temp:
+        table.to_parquet(temp, index=False)
+    write_json(out_dir / "summary.json", summary)
+    shutil.rmtree(partial)
+    return summary

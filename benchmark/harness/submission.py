@@ -1,0 +1,201 @@
+"""The submission contract (:class:`Submission`), and running a submission file in a child
+process, so that a bad one cannot take the harness down.
+
+A submission is one Python file defining a class ``Model`` that follows :class:`Submission`.
+Optional class attributes: ``oracle = True`` for methods that see the target (``__call__``
+then also receives ``clean=``, same shape); ``supports(task) -> bool`` (a staticmethod) for
+methods that do not apply to some tasks; ``files(task) -> list of paths`` (a staticmethod)
+naming the files the model loads (checkpoints), which the harness hashes with the
+submission so that a changed checkpoint is re-evaluated; an instance attribute
+``num_parameters`` is shown on the leaderboard; ``clip_consistent = True`` (class or instance)
+says that the output keeps the input's unclipped samples and is at least the clipping level
+where the input is clipped, and the leaderboard marks the method so.
+
+``SubmissionRunner`` starts the child, which imports the file and builds the model, then
+answers one batch at a time. Errors inside the child (an exception, a wrong output, a
+hang past the timeout, a crash) come back as ``SubmissionError`` naming what was wrong.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import multiprocessing
+import signal
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..errors import BenchmarkError
+
+
+class Submission(Protocol):
+    """What a submission file's ``Model`` class is (optional attributes: see the module docstring)."""
+
+    sample_rate: int  # the rate the model works at, in Hz
+
+    def __init__(self, task: str, device: str = "cpu") -> None: ...
+
+    def __call__(self, distorted: np.ndarray) -> np.ndarray:
+        """float32 (batch, samples) at ``sample_rate`` -> restored float32, same shape."""
+        ...
+
+
+class SubmissionError(BenchmarkError, RuntimeError):
+    """A submission is invalid or failed; the message names the file, examples and cause."""
+
+
+class NotApplicable(Exception):
+    """The submission does not apply to this task (e.g. a declipper on overdrive)."""
+
+
+def file_sha256(paths: list[str | Path]) -> str:
+    """SHA-256 over the bytes of several files, in the given order."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(Path(path).read_bytes())
+    return digest.hexdigest()
+
+
+def load_model_class(path: str | Path) -> type[Submission]:
+    """Import a submission file and return its ``Model`` class, checking the contract's shape."""
+    path = Path(path)
+    if not path.is_file():
+        raise SubmissionError(f"{path}: no such submission file")
+    source = path.read_text()
+    try:
+        compile(source, str(path), "exec")
+    except SyntaxError as exc:
+        raise SubmissionError(f"{path}: syntax error at line {exc.lineno}: {exc.msg}") from None
+    spec = importlib.util.spec_from_file_location(f"submission_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        raise SubmissionError(f"{path}: importing it raised {type(exc).__name__}: {exc}") from None
+    model = getattr(module, "Model", None)
+    if not isinstance(model, type):
+        raise SubmissionError(f"{path}: defines no class `Model` (see the submission contract in README.md)")
+    rate = getattr(model, "sample_rate", None)
+    if not isinstance(rate, int) or isinstance(rate, bool) or rate <= 0:
+        raise SubmissionError(f"{path}: `Model.sample_rate` is missing or not a positive int (got {rate!r})")
+    if not callable(getattr(model, "__call__", None)):
+        raise SubmissionError(f"{path}: `Model` defines no `__call__(self, distorted)`")
+    return model
+
+
+def _child(conn, path: str, task: str, device: str) -> None:
+    """Child process: build the model, then answer batches until told to stop."""
+    try:
+        model_class = load_model_class(path)
+        if hasattr(model_class, "supports") and not model_class.supports(task):
+            conn.send(("not_applicable", f"{Path(path).name} does not apply to task {task}"))
+            return
+        files = [str(Path(f).resolve()) for f in model_class.files(task)] if hasattr(model_class, "files") else []
+        model = model_class(task, device)
+        conn.send(("ready", {"sample_rate": model_class.sample_rate, "oracle": bool(getattr(model_class, "oracle", False)),
+                             "files": files, "num_parameters": getattr(model, "num_parameters", None),
+                             "clip_consistent": bool(getattr(model, "clip_consistent", False))}))
+    except NotApplicable as exc:
+        conn.send(("not_applicable", str(exc)))
+        return
+    except SubmissionError as exc:
+        conn.send(("error", str(exc)))
+        return
+    except Exception:
+        conn.send(("error", f"building Model({task!r}, {device!r}) raised:\n{traceback.format_exc()}"))
+        return
+    while (message := conn.recv()) is not None:
+        distorted, clean = message
+        try:
+            start = time.perf_counter()
+            restored = model(distorted, clean=clean) if clean is not None else model(distorted)
+            seconds = time.perf_counter() - start
+            conn.send(("ok", restored, seconds))
+        except Exception:
+            conn.send(("error", f"Model.__call__ raised:\n{traceback.format_exc()}"))
+
+
+def check_output(restored: Any, expected_shape: tuple[int, ...], ids: list[str]) -> np.ndarray:
+    """The contract on a model's output: a finite float32 numpy array of the input's shape."""
+    if not isinstance(restored, np.ndarray):
+        raise SubmissionError(f"returned {type(restored).__module__}.{type(restored).__name__}, not a numpy array, "
+                              f"for {_span(ids)}")
+    if restored.dtype != np.float32:
+        raise SubmissionError(f"returned dtype {restored.dtype}, not float32, for {_span(ids)}")
+    if restored.shape != expected_shape:
+        raise SubmissionError(f"returned shape {restored.shape}, expected {expected_shape}, for {_span(ids)}")
+    bad = ~np.isfinite(restored).all(axis=-1)
+    if bad.any():
+        kinds = "NaN" if np.isnan(restored[bad]).any() else "Inf"
+        raise SubmissionError(f"returned {kinds} for {', '.join(i for i, b in zip(ids, bad) if b)}")
+    return restored
+
+
+def _span(ids: list[str]) -> str:
+    return ids[0] if len(ids) == 1 else f"{ids[0]}..{ids[-1]}"
+
+
+class SubmissionRunner:
+    """One submission, one task, in a spawned child process; use as a context manager."""
+
+    def __init__(self, path: str | Path, task: str, device: str = "cpu", timeout: float = 600.0):
+        self.path, self.task, self.device, self.timeout = Path(path), task, device, timeout
+        self.info: dict[str, Any] = {}
+        self.not_applicable: str | None = None
+
+    def __enter__(self) -> SubmissionRunner:
+        context = multiprocessing.get_context("spawn")
+        self._conn, child_conn = context.Pipe()
+        self._process = context.Process(target=_child, args=(child_conn, str(self.path), self.task, self.device),
+                                        daemon=True)
+        self._process.start()
+        child_conn.close()
+        kind, *payload = self._receive("while loading the model")
+        if kind == "not_applicable":
+            self.not_applicable = payload[0]
+        elif kind == "error":
+            raise SubmissionError(f"{self.path}: {payload[0]}")
+        else:
+            self.info = payload[0]
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._process.is_alive():
+            try:
+                self._conn.send(None)
+                self._process.join(timeout=5)
+            except (BrokenPipeError, OSError):
+                pass
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+        self._conn.close()
+
+    def _receive(self, doing: str) -> tuple:
+        if not self._conn.poll(self.timeout):
+            self._process.kill()
+            self._process.join()
+            raise SubmissionError(f"{self.path}: timed out after {self.timeout:g} s {doing}")
+        try:
+            return self._conn.recv()
+        except (EOFError, ConnectionResetError):
+            self._process.join(timeout=5)
+            code = self._process.exitcode
+            cause = f"killed by {signal.Signals(-code).name}" if code is not None and code < 0 else f"exit code {code}"
+            raise SubmissionError(f"{self.path}: the submission process died ({cause}) {doing}; "
+                                  "a crash in native code or running out of memory") from None
+
+    def __call__(self, distorted: np.ndarray, ids: list[str], clean: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+        """Restore one batch; returns (restored, compute seconds). ``clean`` goes to oracles only."""
+        self._conn.send((distorted, clean if self.info.get("oracle") else None))
+        kind, *payload = self._receive(f"on {_span(ids)}")
+        if kind == "error":
+            raise SubmissionError(f"{self.path} on {_span(ids)}: {payload[0]}")
+        restored, seconds = payload
+        try:
+            return check_output(restored, distorted.shape, ids), seconds
+        except SubmissionError as exc:
+            raise SubmissionError(f"{self.path}: {exc}") from None

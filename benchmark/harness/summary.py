@@ -1,0 +1,79 @@
+"""Statistics of a results table: what ``summary.json`` holds and ``bench evaluate`` prints."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.stats
+
+from ..metrics import METRICS, SCORED
+
+
+def _stats(values: pd.Series) -> dict[str, float | int | None]:
+    """Median [Q1, Q3], mean and the 95 % confidence half-width of the mean (Student t).
+
+    NaN scores (undefined) are left out. Infinite ones are kept: museval's SDR of a window
+    reconstructed exactly is +inf, so an input that is unclipped in most windows has an
+    infinite SDR; quartiles then may be +inf, and the mean is +inf with no interval.
+    """
+    v = values.to_numpy(dtype=np.float64)
+    v = v[~np.isnan(v)]
+    if v.size == 0:
+        return {"n": 0, "median": None, "q1": None, "q3": None, "mean": None, "ci95": None}
+    big = np.finfo(np.float64).max
+    quartiles = np.percentile(np.clip(v, -big, big), [25, 50, 75])  # interpolate without inf - inf
+    overflow = np.abs(quartiles) >= big / 2
+    quartiles[overflow] = np.copysign(np.inf, quartiles[overflow])
+    q1, median, q3 = quartiles
+    with np.errstate(invalid="ignore"):
+        mean = float(v.mean())
+    finite = np.isfinite(v).all()
+    ci = float(scipy.stats.t.ppf(0.975, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size)) if v.size > 1 and finite else None
+    return {"n": int(v.size), "median": float(median), "q1": float(q1), "q3": float(q3),
+            "mean": None if math.isnan(mean) else mean, "ci95": ci}
+
+
+def metric_columns() -> list[str]:
+    """Every scored column of metrics.parquet: outputs and inputs, then the derived gains (ΔSI-SDR)."""
+    return [c for m in SCORED for c in (m.name, f"{m.name}_input")] + [m.name for m in METRICS if m.gain_of]
+
+
+def summarise(table: pd.DataFrame, level_name: str) -> dict[str, Any]:
+    """Overall statistics per metric, and per level (gain or input SDR)."""
+    by_level = {
+        f"{level:g}": {column: _stats(group[column]) for column in metric_columns()}
+        for level, group in table.groupby("level", sort=True)
+    }
+    compute = float(table["seconds"].sum())
+    audio = float(table["audio_seconds"].sum())
+    return {
+        "examples": len(table),
+        "metrics": {column: _stats(table[column]) for column in metric_columns()},
+        "level_name": level_name,
+        "by_level": by_level,
+        "audio_seconds": audio,
+        "compute_seconds": compute,
+        "real_time_factor": audio / compute if compute > 0 else None,
+    }
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    """A short table: median [Q1, Q3] of each metric for the input and the output."""
+    head = f"{summary['submission']} on {summary['task']}"
+    if not summary.get("applicable", True):
+        return f"{head}: not applicable ({summary['reason']})"
+    rtf = summary["real_time_factor"]
+    lines = [f"{head} ({summary['examples']} examples, real-time factor " + ("n/a" if rtf is None else f"{rtf:.1f}x")
+             + (", oracle" if summary.get("oracle") else "") + ")",
+             f"  {'metric':<16} {'input':>24} {'output':>24}"]
+    for m in METRICS:
+        columns = (m.name,) if m.gain_of else (f"{m.name}_input", m.name)
+        cells = [_cell(summary["metrics"][column]) for column in columns]
+        lines.append(f"  {m.name:<16} {'' if m.gain_of else cells[0]:>24} {cells[-1]:>24}")
+    return "\n".join(lines)
+
+
+def _cell(stats: dict[str, Any]) -> str:
+    return "n/a" if stats["median"] is None else f"{stats['median']:.2f} [{stats['q1']:.2f}, {stats['q3']:.2f}]"

@@ -1,0 +1,125 @@
+"""Networks by name, their checkpoints, and the submission class a network's file subclasses.
+
+A checkpoint is a ``torch.save`` dict (as Demucs does it, it carries its class and arguments):
+the weights, the network's registry name and config kwargs, the data fingerprint it was
+trained on and the code version. :func:`load_network` rebuilds the network from it and
+refuses a checkpoint of another network or config. A checkpoint trained with ``consistent``
+(``bench train --consistent``, hard-clipping tasks only) is loaded wrapped in
+:class:`benchmark.models.consistency.ClipConsistent`.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..errors import BenchmarkError
+from ..paths import PACKAGE_DIR
+from ..versions import __version__
+from . import NETWORKS
+from .consistency import ClipConsistent
+
+
+class CheckpointError(BenchmarkError, ValueError):
+    """A checkpoint is missing or does not belong to the network asked for."""
+
+
+def network_class(name: str) -> tuple[type[torch.nn.Module], dict[str, dict[str, Any]]]:
+    """The nn.Module class of a registered network and its named configs ("small", "paper")."""
+    if name not in NETWORKS:
+        raise CheckpointError(f"unknown model '{name}'; known: {', '.join(NETWORKS)}")
+    module = importlib.import_module(f"{__package__}.{name}")
+    return getattr(module, NETWORKS[name]), module.CONFIGS
+
+
+def build_network(name: str, config: str | dict[str, Any]) -> tuple[torch.nn.Module, dict[str, Any]]:
+    """A fresh network from a config name ("small", "paper") or kwargs; returns (net, kwargs)."""
+    cls, configs = network_class(name)
+    if isinstance(config, str):
+        if config not in configs:
+            raise CheckpointError(f"model '{name}' has no config '{config}'; it has {', '.join(configs)}")
+        config = configs[config]
+    return cls(**config), dict(config)
+
+
+def code_version(name: str) -> dict[str, str]:
+    """Package version, SHA-256 of the network's module and, in a git checkout, the commit."""
+    path = PACKAGE_DIR / "models" / f"{name}.py"
+    try:
+        commit = subprocess.run(["git", "-C", str(PACKAGE_DIR), "rev-parse", "HEAD"], capture_output=True,
+                                text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    return {"benchmark": __version__, "model_file_sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "git": commit}
+
+
+def parameter_count(net: torch.nn.Module) -> int:
+    return sum(p.numel() for p in net.parameters())
+
+
+def checkpoint_path(name: str, task: str, root: str | Path) -> Path:
+    """Where the checkpoint of network ``name`` for ``task`` lives under ``root``: NAME/TASK.pt."""
+    return Path(root) / name / f"{task}.pt"
+
+
+def load_network(path: str | Path, name: str, device: str = "cpu", config: dict | None = None) -> tuple[torch.nn.Module, dict]:
+    """Build the network a checkpoint describes and load its weights (eval mode).
+
+    The network is wrapped in :class:`ClipConsistent` when it was trained so. Refuses a
+    checkpoint of another network, or (when ``config`` is given) of another config.
+    """
+    path = Path(path)
+    checkpoint = torch.load(path, map_location=device, weights_only=True)
+    if checkpoint.get("model") != name:
+        raise CheckpointError(f"{path} is a checkpoint of '{checkpoint.get('model')}', not of '{name}'")
+    if config is not None and checkpoint["config"] != config:
+        raise CheckpointError(f"{path}: its config {checkpoint['config']} does not match {config}")
+    net, _ = build_network(name, checkpoint["config"])
+    try:
+        net.load_state_dict(checkpoint["weights"])
+    except RuntimeError as exc:
+        raise CheckpointError(f"{path}: weights do not fit the '{name}' network of config "
+                              f"{checkpoint['config']}: {exc}") from None
+    if checkpoint.get("consistent"):
+        net = ClipConsistent(net)
+    return net.to(device).eval(), checkpoint
+
+
+class NeuralSubmission:
+    """Submission of a registered network: subclass it, set ``network`` (a key of ``NETWORKS``) and
+    ``checkpoints`` (the folder of NETWORK/TASK.pt files, usually beside the submission file).
+
+    A task without a checkpoint fails with the ``bench train`` command that makes one.
+    """
+
+    network = ""
+    checkpoints: Path = Path("checkpoints")
+    sample_rate = 16000  # Hz
+
+    @classmethod
+    def files(cls, task: str) -> list[str]:
+        path = checkpoint_path(cls.network, task, cls.checkpoints)
+        return [str(path)] if path.is_file() else []
+
+    def __init__(self, task: str, device: str = "cpu"):
+        path = checkpoint_path(self.network, task, self.checkpoints)
+        if not path.is_file():
+            raise CheckpointError(
+                f"no {self.network} checkpoint for task '{task}' at {path}; make one with: "
+                f"bench train --model {self.network} --task {task} --out {self.checkpoints}"
+            )
+        self.device = device
+        self.net, checkpoint = load_network(path, self.network, device)
+        self.num_parameters = parameter_count(self.net)
+        self.clip_consistent = bool(checkpoint.get("consistent"))
+
+    @torch.no_grad()
+    def __call__(self, distorted: np.ndarray) -> np.ndarray:
+        """float32 (batch, samples) -> restored float32 (batch, samples)."""
+        x = torch.from_numpy(np.ascontiguousarray(distorted, dtype=np.float32)).to(self.device)
+        return self.net(x).float().cpu().numpy()

@@ -1,0 +1,51 @@
+"""Clip-consistent output for declipping networks (torch).
+
+A symmetrically hard-clipped signal ``y = clip(x, -t, t)`` keeps the clean signal exactly
+where ``|x| < t`` (the reliable samples) and tells, where it sits at ``±t``, that the clean
+sample is at least ``t`` in magnitude with the same sign. The consistent set is every signal
+that agrees with both facts; A-SPADE projects onto it, and :func:`clip_consistent` does the
+same to a network's estimate:
+
+- reliable samples are replaced by the input (the network is not asked to reproduce them);
+- clipped samples become ``sign(y) * max(sign(y) * estimate, t)``.
+
+The projection is onto a convex set that holds the clean signal, so it never moves a sample
+away from it. In training it is applied with a straight-through gradient on the clipped
+samples (the clamp passes the gradient as if it were the identity), so that an estimate
+below the threshold is still pushed up towards a clean peak.
+
+The clipping level is found from the input alone, as for A-SPADE: ``t = max|y|`` per example,
+clipped samples are those with ``|y| >= t * (1 - tolerance)``. This holds only for hard
+clipping (effects with ``hard_clipping`` in ``benchmark.effects.EFFECTS``); on overdrive no sample of
+the input equals the clean signal, so it must not be used there.
+"""
+from __future__ import annotations
+
+import torch
+
+from ..effects import CLIP_TOLERANCE, clipped_mask
+
+
+def clip_consistent(estimate: torch.Tensor, clipped: torch.Tensor, tolerance: float = CLIP_TOLERANCE) -> torch.Tensor:
+    """Project ``estimate`` onto the signals consistent with the hard-clipped ``clipped``.
+
+    Both are (..., samples); the clipping level is ``max|clipped|`` over the last axis.
+    The clamp of the clipped samples has a straight-through gradient.
+    """
+    mask = clipped_mask(clipped, tolerance=tolerance)
+    magnitude = clipped.abs()
+    sign = torch.sign(clipped)
+    bounded = sign * torch.maximum(sign * estimate, magnitude)
+    projected = bounded.detach() + (estimate - estimate.detach())  # value: bounded exactly; gradient: 1
+    return torch.where(mask, projected, clipped)
+
+
+class ClipConsistent(torch.nn.Module):
+    """A network whose output is projected with :func:`clip_consistent`; same call and shapes."""
+
+    def __init__(self, net: torch.nn.Module):
+        super().__init__()
+        self.net = net
+
+    def forward(self, clipped: torch.Tensor) -> torch.Tensor:
+        return clip_consistent(self.net(clipped), clipped)

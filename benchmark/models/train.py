@@ -1,0 +1,196 @@
+"""``bench train``: train a neural baseline on a generated task.
+
+Random crops of the train split (seeded by seed, epoch and example), shuffled by a generator
+seeded by (seed, epoch); validation on the whole val split after every epoch (loss and
+mean SI-SDR). After each epoch the full state (weights, optimiser, history, best weights)
+is saved atomically to ``OUT/NAME/TASK.state.pt``, so an interrupted run resumes from its
+last finished epoch and, on CPU, ends with the same weights as an uninterrupted one.
+With ``consistent`` (hard-clipping tasks only) the network's output is projected onto the
+signals consistent with its clipped input (:mod:`benchmark.models.consistency`) in training and
+inference. The result is ``OUT/NAME/TASK.pt`` (best-validation weights, config, data fingerprint, code
+version), ``TASK.csv`` (the training curve) and ``TASK.png`` (its plot).
+"""
+from __future__ import annotations
+
+import copy
+import csv
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from ..atomic import atomic_path
+from ..dataset.shards import load_manifest
+from ..dataset.torch_dataset import DistortionDataset
+from ..effects import EFFECTS
+from ..errors import BenchmarkError
+from ..metrics import si_sdr
+from .checkpoints import CheckpointError, build_network, checkpoint_path, code_version, parameter_count
+from .consistency import ClipConsistent
+from .losses import training_loss
+
+CURVE_FIELDS = ("epoch", "train_loss", "val_loss", "val_si_sdr", "seconds")
+
+
+def _validate(net: torch.nn.Module, val: DistortionDataset, device: str, batch_size: int) -> tuple[float, float]:
+    """Mean loss and mean SI-SDR (dB) over the whole val split."""
+    net.eval()
+    losses, scores = [], []
+    with torch.no_grad():
+        for start in range(0, len(val), batch_size):
+            items = [val[i] for i in range(start, min(start + batch_size, len(val)))]
+            distorted = torch.stack([d for d, _ in items]).to(device)
+            clean = torch.stack([c for _, c in items]).to(device)
+            estimate = net(distorted)
+            losses.append(float(training_loss(estimate, clean)) * len(items))
+            scores.extend(np.atleast_1d(si_sdr(clean.cpu().numpy(), estimate.cpu().numpy())))
+    net.train()
+    return sum(losses) / len(val), float(np.nanmean(scores))
+
+
+def _save(path: Path, data: dict[str, Any]) -> None:
+    with atomic_path(path) as temp:
+        torch.save(data, temp)
+
+
+def _write_curve(path: Path, history: list[dict[str, float]]) -> None:
+    with atomic_path(path) as temp:
+        with open(temp, "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=CURVE_FIELDS)
+            writer.writeheader()
+            writer.writerows(history)
+
+
+def plot_curve(path: Path, history: list[dict[str, float]], title: str) -> None:
+    """Training and validation loss, and validation SI-SDR, against the epoch (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = [h["epoch"] for h in history]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2))
+    left.plot(epochs, [h["train_loss"] for h in history], label="train")
+    left.plot(epochs, [h["val_loss"] for h in history], label="val")
+    left.set(xlabel="epoch", ylabel="loss (-SDR/10 + 0.1 MR-STFT)")
+    left.legend()
+    right.plot(epochs, [h["val_si_sdr"] for h in history], color="C2")
+    right.set(xlabel="epoch", ylabel="val SI-SDR (dB)")
+    fig.suptitle(title)
+    fig.tight_layout()
+    with atomic_path(path) as temp:
+        fig.savefig(temp, format="png", dpi=100)
+    plt.close(fig)
+
+
+class TrainingError(BenchmarkError, RuntimeError):
+    """Training cannot start or go on (bad settings, a non-finite loss or gradient)."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train: the budget (``epochs``, or ``minutes`` of training) and the recipe of the run."""
+
+    epochs: int | None = None
+    minutes: float | None = None
+    config: str = "small"  # named network size: "small" (CPU) or "paper"
+    seed: int = 0
+    batch_size: int = 8
+    crop_seconds: float = 2.0  # length of the random training crops, s
+    lr: float = 1e-3
+    consistent: bool = False  # hard-clipping tasks: project the output onto the consistent set
+
+
+def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data", out: str | Path = "runs",
+          device: str = "cpu", progress: bool = True) -> dict[str, Any]:
+    """Train (or resume training) network ``name`` on one task; returns the final checkpoint dict.
+
+    Stops after ``settings.epochs`` epochs, or after the epoch in which ``settings.minutes`` of
+    training ran out.
+    """
+    if settings.epochs is None and settings.minutes is None:
+        raise TrainingError("give --epochs or --minutes")
+    task_dir = Path(data) / task
+    manifest = load_manifest(task_dir)
+    rate = manifest["recipe"]["sample_rate"]
+    effect = manifest["recipe"]["effect"]["name"]
+    if settings.consistent and not EFFECTS[effect].hard_clipping:
+        clipping = ", ".join(e.name for e in EFFECTS.values() if e.hard_clipping)
+        raise TrainingError(f"--consistent needs a hard-clipping task ({clipping}); "
+                            f"task '{task}' uses {effect}, whose input does not keep any clean sample")
+    final_path = checkpoint_path(name, task, out)
+    state_path = final_path.with_suffix(".state.pt")
+    torch.manual_seed(settings.seed)
+    if device == "cpu":
+        torch.use_deterministic_algorithms(True)
+    net, kwargs = build_network(name, settings.config)
+    net.to(device)
+    model = ClipConsistent(net) if settings.consistent else net  # what is trained and validated; net holds the weights
+    optimiser = torch.optim.Adam(net.parameters(), lr=settings.lr)
+    run = {"model": name, "config": kwargs, "task": task, "data_fingerprint": manifest["fingerprint"],
+           "seed": settings.seed, "batch_size": settings.batch_size, "crop_seconds": settings.crop_seconds, "lr": settings.lr,
+           "consistent": settings.consistent}
+    history: list[dict[str, float]] = []
+    best: dict[str, Any] = {"val_si_sdr": -np.inf, "weights": copy.deepcopy(net.state_dict()), "epoch": 0}
+    if state_path.is_file():
+        state = torch.load(state_path, map_location=device, weights_only=False)
+        state["run"].setdefault("consistent", False)  # states written before the option existed
+        if state["run"] != run:
+            differs = sorted(k for k in run if state["run"].get(k) != run[k])
+            raise CheckpointError(f"{state_path} was trained with other settings ({', '.join(differs)}); "
+                                  f"delete it or choose another --out")
+        net.load_state_dict(state["weights"])
+        optimiser.load_state_dict(state["optimiser"])
+        history, best = state["history"], state["best"]
+    train_set = DistortionDataset(task_dir, "train", crop=round(settings.crop_seconds * rate), seed=settings.seed)
+    val_set = DistortionDataset(task_dir, "val")
+    spent = sum(h["seconds"] for h in history)
+    epoch = len(history)
+    while (settings.epochs is None or epoch < settings.epochs) and (settings.minutes is None or spent < settings.minutes * 60):
+        epoch += 1
+        start = time.perf_counter()
+        train_set.set_epoch(epoch)
+        order = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(settings.seed * 100003 + epoch))
+        batches = [order[i : i + settings.batch_size] for i in range(0, len(order) - settings.batch_size + 1, settings.batch_size)]
+        total = 0.0
+        with tqdm(batches, desc=f"{name} {task} epoch {epoch}", unit="batch", disable=not progress,
+                  leave=False) as bar:
+            for number, indices in enumerate(bar, 1):
+                items = [train_set[int(i)] for i in indices]
+                distorted = torch.stack([d for d, _ in items]).to(device)
+                clean = torch.stack([c for _, c in items]).to(device)
+                loss = training_loss(model(distorted), clean)
+                optimiser.zero_grad()
+                loss.backward()
+                norm = torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
+                if not (torch.isfinite(loss) and torch.isfinite(norm)):
+                    ids = ", ".join(train_set.ids[int(i)] for i in indices)
+                    kept = f"{state_path} keeps epoch {epoch - 1}" if history else "no epoch was finished"
+                    raise TrainingError(f"{name} on {task}, epoch {epoch}, batch {number} ({ids}): loss {float(loss.detach())}, "
+                                        f"gradient norm {float(norm)}; {kept}")
+                optimiser.step()
+                total += float(loss.detach())
+                bar.set_postfix(loss=f"{total / (bar.n + 1):.3f}")
+        val_loss, val_score = _validate(model, val_set, device, settings.batch_size)
+        seconds = time.perf_counter() - start
+        spent += seconds
+        history.append({"epoch": epoch, "train_loss": total / len(batches), "val_loss": val_loss,
+                        "val_si_sdr": val_score, "seconds": seconds})
+        if val_score > best["val_si_sdr"]:
+            best = {"val_si_sdr": val_score, "weights": copy.deepcopy(net.state_dict()), "epoch": epoch}
+        if progress:
+            tqdm.write(f"{name} {task} epoch {epoch}: train loss {total / len(batches):.3f}, "
+                       f"val loss {val_loss:.3f}, val SI-SDR {val_score:.2f} dB ({seconds:.0f} s)")
+        _save(state_path, {"run": run, "weights": net.state_dict(), "optimiser": optimiser.state_dict(),
+                           "history": history, "best": best})
+        _write_curve(final_path.with_suffix(".csv"), history)
+    plot_curve(final_path.with_suffix(".png"), history, f"{name} ({settings.config}) on {task}")
+    checkpoint = {**run, "weights": best["weights"], "best_epoch": best["epoch"], "epochs": len(history),
+                  "val_si_sdr": best["val_si_sdr"], "train_seconds": spent, "num_parameters": parameter_count(net),
+                  "code_version": code_version(name)}
+    _save(final_path, checkpoint)
+    return checkpoint
