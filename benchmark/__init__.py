@@ -15,15 +15,33 @@ The few calls a user needs:
 >>> summary = benchmark.evaluate("my_model.py", "synth-hc", "data", "results")
 >>> benchmark.si_sdr(clean, restored)
 """
-from .dataset import (DataError, GenerateError, Recipe, RecipeError, SourceError, generate_example, generate_task,
-                      get_recipe, iter_examples, known_tasks, read_metadata, verify_task)
-from .effects import EFFECTS, apply_effect, clip_to_sdr, hard_clip, sox_overdrive
-from .errors import BenchmarkError
-from .harness import Submission, SubmissionError, evaluate
-from .metrics import METRICS, mel_distance, mr_mel_distance, sdr, si_sdr
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from .versions import __version__
 
-__all__ = ["EFFECTS", "METRICS", "BenchmarkError", "DataError", "GenerateError", "Recipe", "RecipeError",
-           "SourceError", "Submission", "SubmissionError", "__version__", "apply_effect", "clip_to_sdr", "evaluate",
-           "generate_example", "generate_task", "get_recipe", "hard_clip", "iter_examples", "known_tasks",
-           "mel_distance", "mr_mel_distance", "read_metadata", "sdr", "si_sdr", "sox_overdrive", "verify_task"]
+# Public name -> the module that defines it. Imported on first use (PEP 562), so that
+# `import benchmark` stays cheap: every submission child process imports the package.
+_EXPORTS = {
+    **dict.fromkeys(("DataError", "GenerateError", "Recipe", "RecipeError", "SourceError", "generate_example",
+                     "generate_task", "get_recipe", "iter_examples", "known_tasks", "read_metadata", "verify_task"),
+                    "dataset"),
+    **dict.fromkeys(("EFFECTS", "apply_effect", "clip_to_sdr", "hard_clip", "sox_overdrive"), "effects"),
+    "BenchmarkError": "errors",
+    **dict.fromkeys(("Submission", "SubmissionError"), "harness"),
+    "evaluate": "harness.evaluate",
+    **dict.fromkeys(("METRICS", "mel_distance", "mr_mel_distance", "peaq_odg", "sdr", "si_sdr"), "metrics"),
+}
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'benchmark' has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+
+
+def __dir__() -> list[str]:
+    return __all__

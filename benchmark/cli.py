@@ -11,6 +11,22 @@ from . import paths
 from .dataset.recipes import DEFAULT_TASKS, SPLITS, get_recipe, known_tasks
 from .errors import BenchmarkError
 
+def _positive_int(text: str) -> int:
+    """argparse type: an integer >= 1 (worker counts, sizes)."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _folder(path: str | Path, flag: str) -> Path:
+    """An output folder given on the command line; a clear error when it names a file."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise BenchmarkError(f"{flag} {path} is a file, not a folder")
+    return path
+
+
 FORMATS = {"parquet": ("parquet",), "wav": ("wav",), "both": ("parquet", "wav")}
 
 
@@ -29,6 +45,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     from .dataset.generate import GenerateError, Options, generate_task
 
     tasks = args.task or list(DEFAULT_TASKS)
+    _folder(args.out, "--out")
     options = Options(args.source_root, args.skip_bad, args.effect_backend, FORMATS[args.format])
     if args.only:
         if len(tasks) != 1:
@@ -41,7 +58,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         skipped = sum(sum(v["skipped_segments"].values()) for v in manifest["splits"].values())
         print(f"{task}: {counts} examples, {manifest['hours']:.3f} h of audio, {skipped} segments skipped, "
               f"fingerprint {manifest['fingerprint'][:16]} ({time.perf_counter() - start:.1f} s) -> "
-              f"{Path(args.out) / task}")
+              f"{Path(args.out) / manifest['task']}")
     return 0
 
 
@@ -77,8 +94,10 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from .harness import evaluate, format_summary
+    from .harness.evaluate import evaluate
+    from .harness.summary import format_summary
 
+    _folder(args.results, "--results")
     for task in args.task or list(DEFAULT_TASKS):
         summary = evaluate(args.submission, task, args.data, args.results, device=args.device,
                            batch_size=args.batch_size, timeout=args.timeout, name=args.name)
@@ -140,7 +159,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from .report.paper_demo import published_entries, write_markdown
 
     leaderboard = Path(args.leaderboard or paths.leaderboard_dir())
-    demo_dir = args.demo_dir or (paths.paper_demo_dir() if paths.paper_demo_dir().is_dir() else None)
+    demo_dir = args.demo_dir  # "" turns the paper-demo check off
+    if demo_dir is None and paths.paper_demo_dir().is_dir():
+        demo_dir = paths.paper_demo_dir()
     extra = {}
     if demo_dir:
         rows = _demo_rows(demo_dir, args.device)
@@ -171,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--task", action="append", help="task name or recipe .toml (repeatable)")
     gen.add_argument("--out", default="data", help="output folder (default ./data)")
     gen.add_argument("--limit", type=int, help="only the first N examples of each split")
-    gen.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    gen.add_argument("--workers", type=_positive_int, default=1, help="worker processes (default 1)")
     gen.add_argument("--source-root", help="folder of the real dataset (CEG or SignalTrain tasks)")
     gen.add_argument("--format", choices=list(FORMATS), default="parquet")
     gen.add_argument("--only", metavar="ID", help="regenerate one example, e.g. test-000012")
@@ -194,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--results", default="results", help="results folder (default ./results)")
     ev.add_argument("--name", help="name of the results folder (default: the file's stem)")
     ev.add_argument("--device", default="cpu", help="passed to Model(task, device), e.g. cuda")
-    ev.add_argument("--batch-size", type=int, default=8)
+    ev.add_argument("--batch-size", type=_positive_int, default=8)
     ev.add_argument("--timeout", type=float, default=600.0, help="seconds allowed per batch (default 600)")
     ev.set_defaults(run=_cmd_evaluate)
 
@@ -229,7 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
     rn.add_argument("--results", default="results")
     rn.add_argument("--out", help="board folder (default: the repository's leaderboard/)")
     rn.add_argument("--device", default="cpu")
-    rn.add_argument("--workers", type=int, default=2, help="generation workers (default 2)")
+    rn.add_argument("--workers", type=_positive_int, default=2, help="generation workers (default 2)")
     rn.set_defaults(run=_cmd_run)
 
     ck = sub.add_parser("check", help="recompute the published leaderboard numbers; fail if one moved")
@@ -237,10 +258,10 @@ def build_parser() -> argparse.ArgumentParser:
     ck.add_argument("--data", default="data")
     ck.add_argument("--results", default="results")
     ck.add_argument("--leaderboard", help="folder holding published.json (default: the repository's leaderboard/)")
-    ck.add_argument("--demo-dir", help="the paper's demo audio, checked too (default ../shared/paper-demo if present)")
+    ck.add_argument("--demo-dir", help="the paper's demo audio, checked too (default ../shared/paper-demo if present; '' for none)")
     ck.add_argument("--update", action="store_true", help="rewrite published.json (a deliberate, reviewed act)")
     ck.add_argument("--device", default="cpu")
-    ck.add_argument("--workers", type=int, default=2)
+    ck.add_argument("--workers", type=_positive_int, default=2)
     ck.set_defaults(run=_cmd_check)
 
     pd_ = sub.add_parser("paper-demo", help="score the paper's demo outputs and our baselines on its clips")

@@ -97,6 +97,7 @@ BAD_CALLS = {
     "inf": ("y = x.copy(); y[0, 5] = float('inf'); return y", "returned Inf for test-000000"),
     "shape": ("return x[:, :-1]", "returned shape"),
     "dtype": ("return x.astype('float64')", "returned dtype float64, not float32"),
+    "shape_and_dtype": ("return x[:, :-1].astype('float64')", "returned dtype float64, not float32 and shape"),
     "type": ("return x.tolist()", "returned builtins.list, not a numpy array"),
     "segfault": ("import ctypes; ctypes.string_at(0)", "died (killed by SIGSEGV)"),
     "oom_killed": ("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", "died (killed by SIGKILL)"),
@@ -212,3 +213,78 @@ def test_cli_prints_a_table(data, tmp_path, capsys):
                   "--data", str(data), "--results", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "passthrough on tiny-hc" in out and "si_sdr" in out and "mr_mel_distance" in out
+
+
+def test_file_problems_name_the_file_once(data, tmp_path, capsys):
+    missing = tmp_path / "no_such_model.py"
+    broken = write_submission(tmp_path, "class Model(:\n    pass\n", name="broken.py")
+    for path in (missing, broken):
+        code = bench(["evaluate", "--submission", str(path), "--task", "tiny-hc", "--data", str(data),
+                      "--results", str(tmp_path / "r")])
+        err = capsys.readouterr().err
+        assert code == 2 and err.count(str(path)) == 1, err
+
+
+def test_constant_output_is_reported_and_boarded_not_a_crash(data, tmp_path, capsys):
+    """SI-SDR of a constant output is undefined (NaN) on every example: counted, shown as n/a."""
+    from benchmark.harness.summary import format_summary
+    from benchmark.report import render
+
+    model = write_submission(tmp_path, """
+        import numpy as np
+        class Model:
+            sample_rate = 16000
+            def __init__(self, task, device="cpu"): pass
+            def __call__(self, x): return np.full_like(x, 0.25)
+    """, name="constant.py")
+    summary = run(model, data, tmp_path / "r")
+    assert summary["metrics"]["si_sdr"]["n"] == 0 and summary["metrics"]["si_sdr"]["median"] is None
+    assert "n/a" in format_summary(summary)
+    run(BASELINES / "passthrough.py", data, tmp_path / "r")
+    render(tmp_path / "r", tmp_path / "board")
+    board = (tmp_path / "board" / "README.md").read_text()
+    row = next(line for line in board.splitlines() if line.startswith("| constant |"))
+    assert "–" in row  # its undefined SI-SDR median, where the other rows have numbers
+    assert (tmp_path / "board" / "plots" / "tiny-hc-levels.png").is_file()
+
+
+def test_a_failed_render_leaves_the_old_board_whole(data, tmp_path, monkeypatch):
+    import benchmark.report.page as page
+    from benchmark.report import render
+
+    run(BASELINES / "passthrough.py", data, tmp_path / "r")
+    render(tmp_path / "r", tmp_path / "board")
+    before = {p.relative_to(tmp_path): p.read_bytes() for p in (tmp_path / "board").rglob("*") if p.is_file()}
+
+    run(BASELINES / "oracle_irm.py", data, tmp_path / "r")  # the next board differs
+    plot_task = page.plot_task
+
+    def broken(*args, **kwargs):  # the plots are written, then the page fails
+        plot_task(*args, **kwargs)
+        raise RuntimeError("plotting failed")
+
+    monkeypatch.setattr(page, "plot_task", broken)
+    with pytest.raises(RuntimeError, match="plotting failed"):
+        render(tmp_path / "r", tmp_path / "board")
+    after = {p.relative_to(tmp_path): p.read_bytes() for p in (tmp_path / "board").rglob("*") if p.is_file()}
+    assert after == before and not list(tmp_path.glob(".board.render-*"))
+
+
+def test_command_line_refuses_bad_folders_counts_and_tasks(data, tmp_path, capsys):
+    a_file = tmp_path / "afile"
+    a_file.write_text("x")
+    assert bench(["generate", "--task", "synth-od", "--limit", "1", "--out", str(a_file)]) == 2
+    assert "--out" in capsys.readouterr().err
+    assert bench(["evaluate", "--submission", str(BASELINES / "passthrough.py"), "--task", "tiny-hc",
+                  "--data", str(data), "--results", str(a_file)]) == 2
+    assert "is a file" in capsys.readouterr().err
+    assert bench(["leaderboard", "--results", str(tmp_path), "--out", str(a_file)]) == 2
+    assert "is a file" in capsys.readouterr().err
+    for workers in ("0", "-1"):
+        with pytest.raises(SystemExit):
+            bench(["generate", "--workers", workers])
+        assert "must be at least 1" in capsys.readouterr().err
+    assert bench(["evaluate", "--submission", str(BASELINES / "passthrough.py"), "--task", "no-such-task",
+                  "--data", str(data), "--results", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "unknown task 'no-such-task'" in err and "synth-od" in err and "bench generate" not in err

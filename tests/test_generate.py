@@ -52,6 +52,8 @@ def test_shipped_recipes_load_and_default_tasks_exist():
     ({"name": "fuzz"}, "unknown effect 'fuzz'"),
     ({"fixed": {"colour": 150.0}}, "colour=150.0 is outside"),
     ({"typo": 1}, r"unknown key\(s\) \['typo'\]"),
+    ({"fixed": {"colour": "warm"}}, r"fixed: colour must be a number, got 'warm'"),
+    ({"grid": [20.0, "loud"]}, r"grid must be a number, got 'loud'"),
 ])
 def test_recipe_errors_name_the_file_and_key(effect_change, message):
     data = tomllib.loads((recipes_dir() / "synth-od.toml").read_text())
@@ -59,6 +61,21 @@ def test_recipe_errors_name_the_file_and_key(effect_change, message):
     with pytest.raises(RecipeError, match=message) as info:
         parse_recipe(data, "my-recipe.toml")
     assert "my-recipe.toml [effect]" in str(info.value)
+
+
+@pytest.mark.parametrize("base,change,message", [
+    ("synth-od", {"silence": {"min_rms_dbfs": "loud"}}, r"\[silence\]: 'min_rms_dbfs' must be float, got 'loud'"),
+    ("ceg-od", {"source_options": {"split_fraction": [0.8, 0.1, 0.1]}},
+     r"\[source_options\]: unknown key\(s\) \['split_fraction'\]"),
+    ("ceg-od", {"source_options": {"split_fractions": ["a", 0.5, 0.5]}}, "split_fractions must be 3 positive numbers"),
+    ("synth-od", {"source_options": {"split_fractions": [0.8, 0.1, 0.1]}}, r"unknown key\(s\) \['split_fractions'\]"),
+])
+def test_every_recipe_field_is_type_checked_naming_file_and_key(base, change, message):
+    data = tomllib.loads((recipes_dir() / f"{base}.toml").read_text())
+    data.update(change)
+    with pytest.raises(RecipeError, match=message) as info:
+        parse_recipe(data, "my-recipe.toml")
+    assert "my-recipe.toml" in str(info.value)
 
 
 def test_sdr_recipe_rejects_non_positive_sdr():
@@ -394,3 +411,22 @@ def test_refuses_data_of_another_generator_version(tmp_path, monkeypatch, capsys
     assert "another recipe or generator version" in capsys.readouterr().err
     manifest = generate_task(recipe, tmp_path / "out", overwrite=True, progress=False)
     assert manifest["generator_version"] == generate.GENERATOR_VERSION
+
+
+def test_summary_line_names_the_task_folder_for_a_recipe_file(tmp_path, capsys):
+    recipe = small_recipe(tmp_path, "synth-od", name="tiny-line")
+    assert bench(["generate", "--task", recipe, "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert f"-> {tmp_path / 'out' / 'tiny-line'}" in out and f"-> {recipe}" not in out
+
+
+def test_a_closed_pipe_ends_quietly():
+    """`bench tasks | head -1`: the reader is gone before bench writes (its end of the pipe is closed)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run([Path(sys.executable).with_name("bench"), "tasks"], stdout=write_end,
+                              stderr=subprocess.PIPE, text=True, timeout=60)
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr

@@ -110,6 +110,13 @@ def _take(table: dict, key: str, kind: type, where: str) -> Any:
     return value
 
 
+def _number(value: Any, where: str) -> float:
+    """A TOML number as a float; RecipeError naming ``where`` for anything else (a string, a bool)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise RecipeError(f"{where} must be a number, got {value!r}")
+    return float(value)
+
+
 def _no_extra(table: dict, where: str) -> None:
     if table:
         raise RecipeError(f"{where}: unknown key(s) {sorted(table)}")
@@ -130,10 +137,12 @@ def _parse_effect(table: dict, where: str) -> EffectSpec:
     level = _take(table, "level", str, where)
     if level != effect.level:
         raise RecipeError(f"{where}: effect '{name}' varies {effect.level}, not '{level}'")
-    level_range = [_check_level(float(v), level, f"{where}.range") for v in _take(table, "range", list, where)]
+    level_range = [_check_level(_number(v, f"{where}.range"), level, f"{where}.range")
+                   for v in _take(table, "range", list, where)]
     if len(level_range) != 2 or level_range[0] > level_range[1]:
         raise RecipeError(f"{where}: range must be [low, high] with low <= high, got {level_range}")
-    grid = tuple(_check_level(float(v), level, f"{where}.grid") for v in _take(table, "grid", list, where))
+    grid = tuple(_check_level(_number(v, f"{where}.grid"), level, f"{where}.grid")
+                 for v in _take(table, "grid", list, where))
     if not grid:
         raise RecipeError(f"{where}: grid must not be empty")
     allowed_params = effect.params
@@ -142,7 +151,7 @@ def _parse_effect(table: dict, where: str) -> EffectSpec:
         if key not in allowed_params:
             raise RecipeError(f"{where}.fixed: effect '{name}' takes no parameter '{key}'")
         low, high = allowed_params[key]
-        if not low <= float(value) <= high:
+        if not low <= _number(value, f"{where}.fixed: {key}") <= high:
             raise RecipeError(f"{where}.fixed: {key}={value} is outside [{low}, {high}]")
         fixed[key] = float(value)
     draw = {}
@@ -151,7 +160,8 @@ def _parse_effect(table: dict, where: str) -> EffectSpec:
             raise RecipeError(f"{where}.draw: effect '{name}' takes no parameter '{key}' to draw"
                               + (" (it is fixed)" if key in fixed else ""))
         low, high = allowed_params[key]
-        if len(span) != 2 or not low <= float(span[0]) <= float(span[1]) <= high:
+        if (not isinstance(span, list) or len(span) != 2
+                or not low <= _number(span[0], f"{where}.draw: {key}") <= _number(span[1], f"{where}.draw: {key}") <= high):
             raise RecipeError(f"{where}.draw: {key} = {span} must be [low, high] within [{low}, {high}]")
         draw[key] = (float(span[0]), float(span[1]))
     _no_extra(table, where)
@@ -171,6 +181,20 @@ def _parse_split(table: dict, where: str) -> SplitSpec:
     if levels not in ("uniform", "grid"):
         raise RecipeError(f"{where}: levels must be 'uniform' or 'grid', got '{levels}'")
     return SplitSpec(clips, seconds, levels)
+
+
+def _parse_source_options(source: str, table: dict, where: str) -> dict[str, Any]:
+    """Options of the source: ``split_fractions`` (train, val, test shares) for ``ceg``; none for the others."""
+    options = {}
+    if source == "ceg":
+        fractions = table.pop("split_fractions", [0.8, 0.1, 0.1])
+        if (not isinstance(fractions, list) or len(fractions) != 3
+                or not all(isinstance(f, (int, float)) and not isinstance(f, bool) and f > 0 for f in fractions)
+                or abs(sum(fractions) - 1) > 1e-9):
+            raise RecipeError(f"{where}: split_fractions must be 3 positive numbers summing to 1, got {fractions!r}")
+        options["split_fractions"] = fractions
+    _no_extra(table, where)
+    return options
 
 
 def parse_recipe(data: dict[str, Any], path: str = "<recipe>") -> Recipe:
@@ -200,13 +224,10 @@ def parse_recipe(data: dict[str, Any], path: str = "<recipe>") -> Recipe:
         raise RecipeError(f"{path}: [splits] must define exactly {list(SPLITS)}, got {sorted(split_tables)}")
     splits = {s: _parse_split(split_tables[s], f"{path} [splits.{s}]") for s in SPLITS}
     silence_table = dict(data.pop("silence", {}))
-    silence = SilenceRule(**{k: float(silence_table.pop(k)) for k in list(silence_table) if k in SilenceRule.__dataclass_fields__})
+    silence = SilenceRule(**{k: _take(silence_table, k, float, f"{path} [silence]") for k in list(silence_table)
+                             if k in SilenceRule.__dataclass_fields__})
     _no_extra(silence_table, f"{path} [silence]")
-    source_options = dict(data.pop("source_options", {}))
-    if source == "ceg":
-        fractions = source_options.setdefault("split_fractions", [0.8, 0.1, 0.1])
-        if len(fractions) != 3 or any(f <= 0 for f in fractions) or abs(sum(fractions) - 1) > 1e-9:
-            raise RecipeError(f"{path} [source_options]: split_fractions must be 3 positive numbers summing to 1")
+    source_options = _parse_source_options(source, dict(data.pop("source_options", {})), f"{path} [source_options]")
     _no_extra(data, path)
     return Recipe(name, description, paper_task, source, sample_rate, seed, peak, shard_size,
                   effect, splits, silence, source_options, path=path)

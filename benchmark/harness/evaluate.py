@@ -29,13 +29,14 @@ import scipy.signal
 from tqdm import tqdm
 
 from ..atomic import atomic_path, write_json
-from ..dataset.shards import iter_examples, load_manifest
+from ..dataset.recipes import known_tasks
+from ..dataset.shards import DataError, iter_examples, load_manifest
 from ..metrics import METRICS, SCORED, score
 from ..versions import package_versions
 from .submission import SubmissionRunner, file_sha256
 from .summary import metric_columns, summarise
 
-HARNESS_VERSION = 1
+HARNESS_VERSION = 2  # 2: PEAQ ODG scored, per-metric compute times
 
 
 def resample(x: np.ndarray, rate_from: int, rate_to: int, length: int | None = None) -> np.ndarray:
@@ -112,13 +113,16 @@ def _score_batch(runner: SubmissionRunner, batch: list[dict[str, Any]], task_rat
     oracle_clean = resample(clean, task_rate, model_rate) if runner.info["oracle"] else None
     restored, seconds = runner(resample(distorted, task_rate, model_rate), ids, clean=oracle_clean)
     restored = resample(restored, model_rate, task_rate, clean.shape[-1])
-    output = score(clean, restored, task_rate)
+    metric_seconds: dict[str, float] = {}
+    output = score(clean, restored, task_rate, metric_seconds)
     table = pd.DataFrame({name: [row[name] for row in batch]
                           for name in ("id", "index", "level", "gain_db", "target_sdr_db")})
     for m in SCORED:
         table[m.name] = output[m.name]
     table["seconds"] = seconds / len(batch)
     table["audio_seconds"] = clean.shape[-1] / task_rate
+    for name, spent in metric_seconds.items():
+        table[f"metric_seconds_{name}"] = spent / len(batch)
     return table
 
 
@@ -128,6 +132,9 @@ def evaluate(submission: str | Path, task: str, data: str | Path = "data", resul
     """Score one submission on one generated task; returns the summary (see module docstring)."""
     submission = Path(submission)
     task_dir = Path(data) / task
+    if not (task_dir / "manifest.json").is_file() and task not in known_tasks():
+        raise DataError(f"unknown task '{task}': no {task_dir / 'manifest.json'} and no recipe of that name; "
+                        f"known tasks: {', '.join(known_tasks())}")
     manifest = load_manifest(task_dir)
     name = name or submission.stem
     out_dir = Path(results) / name / task
@@ -166,7 +173,8 @@ def evaluate(submission: str | Path, task: str, data: str | Path = "data", resul
             if m.gain_of:
                 table[m.name] = table[m.gain_of] - table[f"{m.gain_of}_input"]
         table = table[[c for c in ("id", "index", "level", "gain_db", "target_sdr_db") if c in table]
-                      + metric_columns() + ["seconds", "audio_seconds"]]
+                      + metric_columns() + ["seconds", "audio_seconds"]
+                      + [f"metric_seconds_{m.name}" for m in SCORED]]
         summary = {
             **base, "applicable": True, "oracle": runner.info["oracle"],
             "num_parameters": runner.info["num_parameters"], "clip_consistent": runner.info["clip_consistent"],

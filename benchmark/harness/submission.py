@@ -123,10 +123,10 @@ def check_output(restored: Any, expected_shape: tuple[int, ...], ids: list[str])
     if not isinstance(restored, np.ndarray):
         raise SubmissionError(f"returned {type(restored).__module__}.{type(restored).__name__}, not a numpy array, "
                               f"for {_span(ids)}")
-    if restored.dtype != np.float32:
-        raise SubmissionError(f"returned dtype {restored.dtype}, not float32, for {_span(ids)}")
-    if restored.shape != expected_shape:
-        raise SubmissionError(f"returned shape {restored.shape}, expected {expected_shape}, for {_span(ids)}")
+    wrong = ([f"dtype {restored.dtype}, not float32"] if restored.dtype != np.float32 else []) + (
+        [f"shape {restored.shape}, expected {expected_shape}"] if restored.shape != expected_shape else [])
+    if wrong:
+        raise SubmissionError(f"returned {' and '.join(wrong)}, for {_span(ids)}")
     bad = ~np.isfinite(restored).all(axis=-1)
     if bad.any():
         kinds = "NaN" if np.isnan(restored[bad]).any() else "Inf"
@@ -156,8 +156,9 @@ class SubmissionRunner:
         kind, *payload = self._receive("while loading the model")
         if kind == "not_applicable":
             self.not_applicable = payload[0]
-        elif kind == "error":
-            raise SubmissionError(f"{self.path}: {payload[0]}")
+        elif kind == "error":  # messages of load_model_class name the file already
+            message = payload[0]
+            raise SubmissionError(message if message.startswith(f"{self.path}:") else f"{self.path}: {message}")
         else:
             self.info = payload[0]
         return self

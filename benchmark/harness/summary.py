@@ -56,6 +56,8 @@ def summarise(table: pd.DataFrame, level_name: str) -> dict[str, Any]:
         "audio_seconds": audio,
         "compute_seconds": compute,
         "real_time_factor": audio / compute if compute > 0 else None,
+        "metric_seconds": {m.name: float(table[f"metric_seconds_{m.name}"].sum()) for m in SCORED
+                           if f"metric_seconds_{m.name}" in table},
     }
 
 
@@ -72,6 +74,9 @@ def format_summary(summary: dict[str, Any]) -> str:
         columns = (m.name,) if m.gain_of else (f"{m.name}_input", m.name)
         cells = [_cell(summary["metrics"][column]) for column in columns]
         lines.append(f"  {m.name:<16} {'' if m.gain_of else cells[0]:>24} {cells[-1]:>24}")
+    if summary.get("metric_seconds"):
+        lines.append("  metric compute time of the outputs (s): "
+                     + ", ".join(f"{name} {spent:.1f}" for name, spent in summary["metric_seconds"].items()))
     return "\n".join(lines)
 
 

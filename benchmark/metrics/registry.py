@@ -7,10 +7,12 @@ function (a module here) and one entry in :data:`METRICS`; every consumer loops 
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+
 
 from .mel import mel_distance, mr_mel_distance
 from .waveform import sdr, si_sdr
@@ -46,6 +48,16 @@ METRICS_BY_NAME = {metric.name: metric for metric in METRICS}
 SCORED = tuple(metric for metric in METRICS if metric.function is not None)  # computed from audio
 
 
-def score(reference: np.ndarray, estimate: np.ndarray, sample_rate: int) -> dict[str, np.ndarray]:
-    """Every scored metric for a batch (batch, samples): name -> one value per signal."""
-    return {m.name: np.atleast_1d(m.function(reference, estimate, sample_rate)) for m in SCORED}
+def score(reference: np.ndarray, estimate: np.ndarray, sample_rate: int,
+          seconds: dict[str, float] | None = None) -> dict[str, np.ndarray]:
+    """Every scored metric for a batch (batch, samples): name -> one value per signal.
+
+    ``seconds``, if given, gets each metric's compute time (s) added to its entry.
+    """
+    values = {}
+    for m in SCORED:
+        start = time.perf_counter()
+        values[m.name] = np.atleast_1d(m.function(reference, estimate, sample_rate))
+        if seconds is not None:
+            seconds[m.name] = seconds.get(m.name, 0.0) + time.perf_counter() - start
+    return values

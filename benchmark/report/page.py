@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import base64
 import html
+import os
+import shutil
 from pathlib import Path
 
 from ..atomic import atomic_path
 from ..effects import LEVELS
 from ..errors import BenchmarkError
+from ..metrics import METRICS
 from .paper import load_paper, paper_label, paper_level_rows, paper_rows
 from .plots import plot_task
 from .results import collect
@@ -29,17 +32,48 @@ from .tables import CONSISTENT_MARK, html_table, level_rows, markdown, ranking_r
 _ASSETS = Path(__file__).resolve().parent
 
 
+def _headers(higher_is_better: bool) -> str:
+    """The metrics of one direction, by their headers without units: 'SDR, SI-SDR, ...'."""
+    return ", ".join(m.header.split(" (")[0] for m in METRICS if m.higher_is_better == higher_is_better)
+
+
 def render(results: str | Path, out: str | Path) -> list[Path]:
     """Write README.md, index.html and the plots for every task that has results."""
-    out = Path(out)
+    final = Path(out)
+    if final.exists() and not final.is_dir():
+        raise BenchmarkError(f"{final} is a file, not a folder for the board")
     board = collect(results)
     if not board:
         raise BenchmarkError(f"no results under {results}: run `bench evaluate` (or `bench run`) first")
+    out = final.parent / f".{final.name}.render-{os.getpid()}"  # rendered whole here, then swapped in
+    shutil.rmtree(out, ignore_errors=True)
+    try:
+        _write_board(board, out)
+        return _swap_in(out, final)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def _swap_in(staging: Path, out: Path) -> list[Path]:
+    """Move a rendered board into ``out``: the plots folder by one rename, then the two pages."""
+    out.mkdir(parents=True, exist_ok=True)
+    old = out / f".plots.old-{os.getpid()}"
+    if (out / "plots").exists():
+        os.replace(out / "plots", old)
+    os.replace(staging / "plots", out / "plots")
+    shutil.rmtree(old, ignore_errors=True)
+    for name in ("README.md", "index.html"):
+        os.replace(staging / name, out / name)
+    return sorted((out / "plots").glob("*.png")) + [out / "README.md", out / "index.html"]
+
+
+def _write_board(board: dict, out: Path) -> None:
+    """README.md, index.html and plots/ of a collected board, into the folder ``out``."""
     paper = load_paper()
     md = ["# Leaderboard", "",
           "Every registered submission on every generated task, scored by `bench evaluate` on the test split "
-          "(median [Q1, Q3] over examples; ↑ higher is better for SDR, SI-SDR, ΔSI-SDR; ↓ lower is better for "
-          "the mel distances). Oracles see the clean target and are never ranked with the other methods. "
+          f"(median [Q1, Q3] over examples; ↑ higher is better for {_headers(True)}; ↓ lower is better for "
+          f"{_headers(False)}). Oracles see the clean target and are never ranked with the other methods. "
           + (f"{CONSISTENT_MARK} marks clip-consistent methods: their output keeps the input's unclipped samples "
              "and is at least the clipping level where the input is clipped (A-SPADE by construction, a "
              "network when trained with `bench train --consistent`). "
@@ -78,9 +112,7 @@ def render(results: str | Path, out: str | Path) -> list[Path]:
     page = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Distortion-removal leaderboard</title>"
             f"<style>{(_ASSETS / 'page.css').read_text()}</style></head><body><pre id='errors'></pre>{''.join(body)}"
             f"<script>{(_ASSETS / 'page.js').read_text()}</script></body></html>")
-    written = sorted((out / "plots").glob("*.png"))
+    (out / "plots").mkdir(parents=True, exist_ok=True)  # a board without applicable methods has no plots
     for name, text in (("README.md", "\n".join(md) + "\n"), ("index.html", page)):
         with atomic_path(out / name) as temp:
             temp.write_text(text)
-        written.append(out / name)
-    return written

@@ -24,13 +24,15 @@ from ..dataset.recipes import get_recipe
 from ..effects import apply_effect
 from ..errors import BenchmarkError
 from ..harness.submission import SubmissionRunner
-from ..metrics import si_sdr
+from ..metrics import METRICS_BY_NAME
 
 DEMO_TASKS = {"CEG_OD": "synth-od", "CEG_HC": "synth-hc", "ST_HC": "synth-sdr"}
 PAPER_OUTPUTS = {"demucs": "Demucs", "waveunet": "Wave-U-Net", "crafx": "CRAFX", "umx": "UMX", "irm": "IRM",
                  "aspade": "A-SPADE"}
 ASPADE_DELAY = 256  # the paper's A-SPADE outputs are 256 samples early against the clean clip
 PEAK = 0.5
+DEMO_RATE = 16000  # Hz, the demo clips' rate
+DEMO_METRICS = ("si_sdr",)  # scored on every demo clip, by the harness's functions
 
 
 def demo_folders(demo_dir: str | Path) -> list[tuple[str, str, float, Path]]:
@@ -61,8 +63,14 @@ def _fit(estimate: np.ndarray, length: int) -> np.ndarray:
     return np.pad(estimate[:length], (0, max(0, length - len(estimate))))
 
 
-def paper_scores(folder: Path, clean: np.ndarray) -> dict[str, float]:
-    """SI-SDR of each of the paper's outputs in a demo folder."""
+def demo_scores(clean: np.ndarray, estimate: np.ndarray) -> dict[str, float]:
+    """Every metric of ``DEMO_METRICS`` of an output against the clean clip, both in our tasks'
+    scale convention (clean peak 0.5: SI-SDR does not depend on it, PEAQ's listening level does)."""
+    return {name: float(METRICS_BY_NAME[name].function(clean, estimate, DEMO_RATE)) for name in DEMO_METRICS}
+
+
+def paper_scores(folder: Path, clean: np.ndarray) -> dict[str, dict[str, float]]:
+    """The scores of each of the paper's outputs in a demo folder."""
     scores = {}
     for stem, label in PAPER_OUTPUTS.items():
         path = folder / f"{stem}.wav"
@@ -70,20 +78,21 @@ def paper_scores(folder: Path, clean: np.ndarray) -> dict[str, float]:
             estimate = _read(path)
             if stem == "aspade":  # its sample n is the clean sample n + 256: shift it back
                 estimate = np.concatenate([np.zeros(ASPADE_DELAY), estimate])
-            scores[label] = float(si_sdr(clean, _fit(estimate, len(clean))))
+            gain = PEAK / np.max(np.abs(clean))  # the paper's output and tar.wav, scaled alike
+            scores[label] = demo_scores(gain * clean, gain * _fit(estimate, len(clean)))
     return scores
 
 
 def score_demo(demo_dir: str | Path, submissions: dict[str, Path], device: str = "cpu",
                progress: bool = True) -> list[dict[str, Any]]:
-    """One row per (demo task, clip, level, method, source): SI-SDR in dB."""
+    """One row per (demo task, clip, level, method, source): every metric of ``DEMO_METRICS``."""
     rows = []
     folders = demo_folders(demo_dir)
     for task, clip, level, folder in tqdm(folders, desc="paper demo: paper outputs", disable=not progress):
         clean = _read(folder / "tar.wav")
-        for label, value in paper_scores(folder, clean).items():
+        for label, values in paper_scores(folder, clean).items():
             rows.append({"demo_task": task, "clip": clip, "level": level, "method": label, "source": "paper",
-                         "si_sdr": value})
+                         **values})
     for name, path in submissions.items():
         for demo_task, our_task in DEMO_TASKS.items():
             items = [f for f in folders if f[0] == demo_task]
@@ -96,10 +105,11 @@ def score_demo(demo_dir: str | Path, submissions: dict[str, Path], device: str =
                     given = _read(folder / "inp.wav")[: len(ours)]
                     gain = float(np.dot(given, ours) / np.dot(given, given))
                     distorted = (gain * given).astype(np.float32)[None]
-                    target = (PEAK * clean / np.max(np.abs(clean))).astype(np.float32)[None]
-                    restored, _ = runner(distorted, [f"{task}/{clip}/{folder.name}"], clean=target)
+                    target = PEAK * clean / np.max(np.abs(clean))
+                    restored, _ = runner(distorted, [f"{task}/{clip}/{folder.name}"],
+                                         clean=target.astype(np.float32)[None])
                     rows.append({"demo_task": task, "clip": clip, "level": level, "method": name, "source": "ours",
-                                 "si_sdr": float(si_sdr(clean, restored[0].astype(np.float64)))})
+                                 **demo_scores(target, restored[0].astype(np.float64))})
     return rows
 
 
@@ -111,8 +121,8 @@ def _label(method: str, source: str, task: str) -> tuple[str, str]:
     return display_name(method), f"ours (weights: {DEMO_TASKS[task]})" if is_network else "ours"
 
 
-def demo_table(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Per demo task: header and rows (mean SI-SDR over clips per level, and overall)."""
+def demo_table(rows: list[dict[str, Any]], metric: str = "si_sdr") -> dict[str, dict[str, Any]]:
+    """Per demo task: header and rows (mean of ``metric`` over clips per level, and overall)."""
     tables = {}
     for task in DEMO_TASKS:
         part = [r for r in rows if r["demo_task"] == task]
@@ -122,7 +132,7 @@ def demo_table(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         header = ["method", "output of", *[f"{lv:g}" for lv in levels], "mean"]
         body = []
         for source, method in methods:
-            values = [[r["si_sdr"] for r in part if (r["source"], r["method"], r["level"]) == (source, method, lv)]
+            values = [[r[metric] for r in part if (r["source"], r["method"], r["level"]) == (source, method, lv)]
                       for lv in levels]
             means = [f"{np.mean(v):.2f}" if v else "–" for v in values]
             overall = np.mean([x for v in values for x in v])
@@ -132,26 +142,32 @@ def demo_table(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def published_entries(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Mean SI-SDR per (demo task, source, method), for the regression check."""
-    entries: dict[str, dict[str, Any]] = {}
+    """Mean of each metric per (demo task, source, method), for the regression check."""
+    entries: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
-        key = f"paper-demo/{row['demo_task']}/{row['source']}/{row['method']}"
-        entries.setdefault(key, {"values": []})["values"].append(row["si_sdr"])
-    return {k: {"si_sdr.mean": float(np.mean(v["values"]))} for k, v in sorted(entries.items())}
+        entries.setdefault(f"paper-demo/{row['demo_task']}/{row['source']}/{row['method']}", []).append(row)
+    return {key: {f"{metric}.mean": float(np.mean([r[metric] for r in part])) for metric in DEMO_METRICS}
+            for key, part in sorted(entries.items())}
 
 
 def write_markdown(rows: list[dict[str, Any]], path: str | Path) -> None:
     """``leaderboard/paper-demo.md``: one table per demo task."""
     lines = ["# The paper's demo clips, scored with our metrics", "",
-             "SI-SDR (dB) against the clean `tar.wav`, mean over the demo clips at each level (gain in dB for "
-             "CEG, input SDR in dB for SignalTrain). \"the paper\": the outputs published on the paper's demo page "
+             "SI-SDR (dB) against the clean `tar.wav`, mean over the demo clips at each level (gain in "
+             "dB for CEG, input SDR in dB for SignalTrain); output and `tar.wav` are scaled alike so that the clean "
+             "clip peaks at 0.5, as in our tasks. \"the paper\": the outputs published on the paper's demo page "
              "(A-SPADE aligned by 256 samples). \"ours\": our baselines run on the same `inp.wav`, brought to our "
              "tasks' scale by one fitted gain, with the weights trained on the matching synthetic task (so they "
              "never saw CEG or SignalTrain). IRM is an oracle. Regenerate with "
              "`bench paper-demo --demo-dir ../shared/paper-demo`.", ""]
-    for task, table in demo_table(rows).items():
-        lines += [f"## {task}", "", "| " + " | ".join(table["header"]) + " |", "|" + "---|" * len(table["header"])]
-        lines += ["| " + " | ".join(row) + " |" for row in table["rows"]]
-        lines.append("")
+    tables = {metric: demo_table(rows, metric) for metric in DEMO_METRICS}
+    for task in DEMO_TASKS:
+        lines += [f"## {task}", ""]
+        for metric, by_task in tables.items():
+            table = by_task[task]
+            lines += [f"**{METRICS_BY_NAME[metric].header}**", "", "| " + " | ".join(table["header"]) + " |",
+                      "|" + "---|" * len(table["header"])]
+            lines += ["| " + " | ".join(row) + " |" for row in table["rows"]]
+            lines.append("")
     with atomic_path(path) as temp:
         temp.write_text("\n".join(lines))

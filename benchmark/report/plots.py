@@ -4,6 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..atomic import atomic_path
 from ..baselines import display_name
 from ..effects import LEVELS
@@ -38,8 +40,9 @@ def plot_task(task: str, entries: dict[str, dict[str, Any]], plots: Path) -> lis
     for ax, column in zip(axes, ("si_sdr", "delta_si_sdr")):
         for name, label in zip(names, labels):
             levels = sorted(entries[name]["by_level"], key=float)
-            means = [entries[name]["by_level"][lv][column]["mean"] for lv in levels]
-            cis = [entries[name]["by_level"][lv][column]["ci95"] or 0.0 for lv in levels]
+            stats = [entries[name]["by_level"][lv][column] for lv in levels]
+            means = [np.nan if s["mean"] is None else s["mean"] for s in stats]  # undefined: a gap
+            cis = [s["ci95"] or 0.0 for s in stats]
             ax.errorbar([float(lv) for lv in levels], means, yerr=cis, marker="o", capsize=3, label=label)
         ax.set(xlabel=LEVELS[level_name].label if level_name in LEVELS else level_name,
                ylabel=f"mean {METRICS_BY_NAME[column].header} ± 95 % CI")

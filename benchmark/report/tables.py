@@ -18,7 +18,8 @@ def ranked(entries: dict[str, dict[str, Any]]) -> list[str]:
         s = entries[name]
         if not s.get("applicable", True):
             return (2, 0.0, name)
-        return (1 if s.get("oracle") else 0, -(s["metrics"]["si_sdr"]["median"] or -np.inf), name)
+        median = s["metrics"]["si_sdr"]["median"]
+        return (1 if s.get("oracle") else 0, np.inf if median is None else -median, name)
     return sorted(entries, key=key)
 
 
