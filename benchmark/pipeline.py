@@ -24,6 +24,7 @@ from .errors import BenchmarkError
 from .harness.evaluate import evaluate
 from .harness.summary import format_summary
 from .metrics import METRICS
+from .models import checkpoint_path
 from .report import render
 
 
@@ -38,7 +39,7 @@ def tolerances() -> dict[str, float]:
 
 def has_what_it_needs(baseline: Baseline, task: str) -> bool:
     """A network needs its checkpoint for the task (``baselines/checkpoints/NAME/TASK.pt``); the others nothing."""
-    return baseline.kind != "network" or (paths.checkpoints_dir() / baseline.name / f"{task}.pt").is_file()
+    return baseline.kind != "network" or checkpoint_path(baseline.name, task, paths.checkpoints_dir()).is_file()
 
 
 def ensure_data(data: str | Path, tasks: list[str], workers: int = 2) -> list[str]:

@@ -164,3 +164,14 @@ def test_bench_check_end_to_end(tmp_path, capsys):
     assert bench(args) == 1
     out = capsys.readouterr().out
     assert "1 published number(s) moved" in out and "aspade/tiny-check-hc" in out and "si_sdr.median" in out
+
+
+def test_ranking_orders_by_median_si_sdr_with_zero_and_undefined_medians():
+    from benchmark.report.tables import ranked
+
+    def entry(median, oracle=False):
+        return {"metrics": {"si_sdr": {"median": median}}, "oracle": oracle}
+
+    entries = {"zero": entry(0.0), "minus": entry(-1.0), "undefined": entry(None), "plus": entry(2.0),
+               "oracle": entry(30.0, oracle=True), "na": {"applicable": False}}
+    assert ranked(entries) == ["plus", "zero", "minus", "undefined", "oracle", "na"]

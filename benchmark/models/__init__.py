@@ -7,6 +7,14 @@ them: ``checkpoints`` (networks by name, checkpoint IO, the ``NeuralSubmission``
 ``consistency`` (clip-consistent output), ``losses`` and ``train``. A new network is one
 module here and one entry in :data:`NETWORKS`. Nothing here imports torch until a network is used.
 """
+from __future__ import annotations
+
+from pathlib import Path
 
 # Registry name (checkpoint folder, `bench train --model`) -> its nn.Module class in benchmark/models/NAME.py.
 NETWORKS = {"demucs": "Demucs", "waveunet": "WaveUNet", "crafx": "CRAFX", "openunmix": "OpenUnmix"}
+
+
+def checkpoint_path(name: str, task: str, root: str | Path) -> Path:
+    """Where the checkpoint of network ``name`` for ``task`` lives under ``root``: NAME/TASK.pt."""
+    return Path(root) / name / f"{task}.pt"

@@ -21,7 +21,7 @@ import torch
 from ..errors import BenchmarkError
 from ..paths import PACKAGE_DIR
 from ..versions import __version__
-from . import NETWORKS
+from . import NETWORKS, checkpoint_path
 from .consistency import ClipConsistent
 
 
@@ -60,11 +60,6 @@ def code_version(name: str) -> dict[str, str]:
 
 def parameter_count(net: torch.nn.Module) -> int:
     return sum(p.numel() for p in net.parameters())
-
-
-def checkpoint_path(name: str, task: str, root: str | Path) -> Path:
-    """Where the checkpoint of network ``name`` for ``task`` lives under ``root``: NAME/TASK.pt."""
-    return Path(root) / name / f"{task}.pt"
 
 
 def load_network(path: str | Path, name: str, device: str = "cpu", config: dict | None = None) -> tuple[torch.nn.Module, dict]:

@@ -29,7 +29,8 @@ from ..dataset.torch_dataset import DistortionDataset
 from ..effects import EFFECTS
 from ..errors import BenchmarkError
 from ..metrics import si_sdr
-from .checkpoints import CheckpointError, build_network, checkpoint_path, code_version, parameter_count
+from . import checkpoint_path
+from .checkpoints import CheckpointError, build_network, code_version, parameter_count
 from .consistency import ClipConsistent
 from .losses import training_loss
 

@@ -11,6 +11,7 @@ untouched. Scores are SI-SDR (dB), which does not depend on the outputs' scale.
 """
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from tqdm import tqdm
 
 from ..atomic import atomic_path
 from ..baselines import BASELINES, display_name
-from ..dataset.recipes import get_recipe
+from ..dataset.recipes import Recipe, get_recipe
 from ..effects import apply_effect
 from ..errors import BenchmarkError
 from ..harness.submission import SubmissionRunner
@@ -47,9 +48,15 @@ def demo_folders(demo_dir: str | Path) -> list[tuple[str, str, float, Path]]:
     return found
 
 
+@functools.lru_cache(maxsize=None)
+def _demo_recipe(task: str) -> Recipe:
+    """The recipe of the synthetic task matching a demo task (read once)."""
+    return get_recipe(DEMO_TASKS[task])
+
+
 def reproduce_input(task: str, clean: np.ndarray, level: float) -> np.ndarray:
     """Our distortion of a demo clip at ``level``, by the recipe of the matching task (clean peak 0.5)."""
-    recipe = get_recipe(DEMO_TASKS[task])
+    recipe = _demo_recipe(task)
     normalised = PEAK * clean / np.max(np.abs(clean))
     params = {**recipe.effect.fixed, recipe.effect.level: float(level)}
     return apply_effect(recipe.effect.name, normalised, params, recipe.sample_rate)[0]
