@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from . import paths
-from .dataset.recipes import DEFAULT_TASKS, SPLITS, get_recipe, known_tasks
+from .dataset.recipes import DEFAULT_FAMILY, DEFAULT_TASKS, SPLITS, get_recipe, known_tasks
 from .errors import BenchmarkError
 
 def _positive_int(text: str) -> int:
@@ -113,7 +113,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
         torch.set_num_threads(args.threads)
     settings = TrainConfig(args.epochs, args.minutes, args.config, args.seed, args.batch_size, args.crop_seconds,
-                           args.lr, args.consistent)
+                           args.lr, args.consistent, args.loss, args.peak_normalise)
     checkpoint = train(args.model, args.task, settings, args.data, args.out, args.device)
     print(f"{args.model} on {args.task}: best val SI-SDR {checkpoint['val_si_sdr']:.2f} dB at epoch "
           f"{checkpoint['best_epoch']} of {checkpoint['epochs']} ({checkpoint['train_seconds'] / 60:.1f} min, "
@@ -138,18 +138,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _demo_rows(demo_dir: str, device: str) -> list:
+def _demo_rows(demo_dir: str, device: str, family: str = DEFAULT_FAMILY) -> list:
     from .baselines import BASELINES
     from .report.paper_demo import score_demo
 
-    return score_demo(demo_dir, {b.name: paths.baselines_dir() / b.file for b in BASELINES.values()}, device)
+    return score_demo(demo_dir, {b.name: paths.baselines_dir() / b.file for b in BASELINES.values()}, device, family)
 
 
 def _cmd_paper_demo(args: argparse.Namespace) -> int:
     from .report.paper_demo import write_markdown
 
     out = args.out or paths.leaderboard_dir() / "paper-demo.md"
-    write_markdown(_demo_rows(args.demo_dir, args.device), out)
+    write_markdown(_demo_rows(args.demo_dir, args.device, args.family), out)
     print(f"wrote {out}")
     return 0
 
@@ -236,6 +236,10 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--consistent", action="store_true",
                     help="hard-clipping tasks: keep the input's unclipped samples and clamp the clipped ones "
                          "to at least the clipping level (benchmark.models.consistency)")
+    tr.add_argument("--loss", choices=["sdr", "si_sdr"], default="sdr",
+                    help="waveform loss: -SDR (default) or -SI-SDR, each plus 0.1 x MR-STFT")
+    tr.add_argument("--peak-normalise", action="store_true",
+                    help="run the network on its input divided by the input's peak (scale-equivariant)")
     tr.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     tr.set_defaults(run=_cmd_train)
 
@@ -268,6 +272,8 @@ def build_parser() -> argparse.ArgumentParser:
     pd_.add_argument("--demo-dir", required=True, help="e.g. ../shared/paper-demo")
     pd_.add_argument("--out", help="default: the repository's leaderboard/paper-demo.md")
     pd_.add_argument("--device", default="cpu")
+    pd_.add_argument("--family", choices=["synth", "sampled"], default=DEFAULT_FAMILY,
+                     help=f"our networks use the weights of this family's matching task (default {DEFAULT_FAMILY})")
     pd_.set_defaults(run=_cmd_paper_demo)
     return parser
 

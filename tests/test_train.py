@@ -12,7 +12,9 @@ from benchmark.harness.evaluate import evaluate
 from benchmark.dataset.generate import generate_task
 from benchmark.models.checkpoints import CheckpointError, NeuralSubmission, load_network
 import benchmark.models.train
-from benchmark.models.losses import magnitude
+from benchmark.metrics import si_sdr
+from benchmark.models.losses import magnitude, si_sdr_loss
+from benchmark.models.scaling import PeakNormalised
 from benchmark.models.train import TrainConfig, TrainingError, train
 from conftest import small_recipe
 
@@ -69,9 +71,9 @@ def test_a_non_finite_loss_stops_training_naming_the_batch(data, tmp_path, monke
     calls = []
     real_loss = benchmark.models.train.training_loss
 
-    def loss_turning_nan(estimate, clean):  # epoch 1: 2 batches + 1 val call; then NaN
+    def loss_turning_nan(estimate, clean, kind="sdr"):  # epoch 1: 2 batches + 1 val call; then NaN
         calls.append(1)
-        loss = real_loss(estimate, clean)
+        loss = real_loss(estimate, clean, kind)
         return loss * float("nan") if len(calls) > 3 else loss
 
     monkeypatch.setattr(benchmark.models.train, "training_loss", loss_turning_nan)
@@ -123,6 +125,29 @@ def test_consistent_training_is_refused_on_overdrive_and_recorded_on_clipping(da
         checkpoints = tmp_path
 
     assert Model("tiny-sdr").clip_consistent is True
+
+
+def test_si_sdr_loss_is_scale_invariant_and_matches_the_metric():
+    torch.manual_seed(0)
+    target, estimate = torch.randn(3, 4000, dtype=torch.float64), torch.randn(3, 4000, dtype=torch.float64)
+    estimate = target + 0.3 * estimate
+    assert torch.allclose(si_sdr_loss(estimate, target), si_sdr_loss(7.0 * estimate, target))
+    expected = -np.mean(si_sdr(target.numpy(), estimate.numpy())) / 10
+    assert float(si_sdr_loss(estimate, target)) == pytest.approx(expected, abs=1e-6)
+
+
+def test_peak_normalised_training_is_recorded_and_loaded_scale_equivariant(data, tmp_path):
+    torch.set_num_threads(1)
+    settings = TrainConfig(epochs=1, config="small-linear", crop_seconds=0.5, batch_size=4, loss="si_sdr",
+                           peak_normalise=True)
+    train("waveunet", "tiny-od", settings, data, tmp_path, progress=False)
+    net, checkpoint = load_network(tmp_path / "waveunet" / "tiny-od.pt", "waveunet")
+    assert checkpoint["peak_normalised"] and checkpoint["loss"] == "si_sdr" and isinstance(net, PeakNormalised)
+    x = torch.randn(2, 3000) * 0.1
+    with torch.no_grad():
+        assert torch.allclose(net(8.0 * x), 8.0 * net(x), rtol=1e-5, atol=1e-6)
+    with pytest.raises(TrainingError, match="unknown loss 'l3'"):
+        train("waveunet", "tiny-od", TrainConfig(epochs=1, loss="l3"), data, tmp_path / "other", progress=False)
 
 
 def test_missing_checkpoint_names_the_train_command():

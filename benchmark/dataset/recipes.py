@@ -19,7 +19,9 @@ from ..errors import BenchmarkError
 from ..paths import recipes_dir
 from .sources import SOURCES
 
-DEFAULT_TASKS = ("synth-od", "synth-hc", "synth-sdr")  # what `bench generate` builds by default
+DEFAULT_FAMILY = "synth"  # the source family of the default tasks ("synth" or "sampled")
+TASK_KINDS = ("od", "hc", "sdr")  # the paper's tasks A, B and C, as FAMILY-KIND
+DEFAULT_TASKS = tuple(f"{DEFAULT_FAMILY}-{kind}" for kind in TASK_KINDS)  # what `bench generate` builds by default
 # What `bench run` / `bench check` and the published leaderboard cover: the default tasks
 # and, beyond the paper, the pedalboard tasks on the same synthetic guitar.
 BENCHMARK_TASKS = DEFAULT_TASKS + ("synth-pb-dist", "synth-pb-amp")

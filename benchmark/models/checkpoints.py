@@ -3,9 +3,10 @@
 A checkpoint is a ``torch.save`` dict (as Demucs does it, it carries its class and arguments):
 the weights, the network's registry name and config kwargs, the data fingerprint it was
 trained on and the code version. :func:`load_network` rebuilds the network from it and
-refuses a checkpoint of another network or config. A checkpoint trained with ``consistent``
-(``bench train --consistent``, hard-clipping tasks only) is loaded wrapped in
-:class:`benchmark.models.consistency.ClipConsistent`.
+refuses a checkpoint of another network or config. A checkpoint trained with ``peak_normalised``
+(``bench train --peak-normalise``) is loaded wrapped in :class:`benchmark.models.scaling.PeakNormalised`,
+one trained with ``consistent`` (``bench train --consistent``, hard-clipping tasks only) in
+:class:`benchmark.models.consistency.ClipConsistent`, in that order: :func:`wrap` is the one place.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from ..paths import PACKAGE_DIR
 from ..versions import __version__
 from . import NETWORKS, checkpoint_path
 from .consistency import ClipConsistent
+from .scaling import PeakNormalised
 
 
 class CheckpointError(BenchmarkError, ValueError):
@@ -62,10 +64,17 @@ def parameter_count(net: torch.nn.Module) -> int:
     return sum(p.numel() for p in net.parameters())
 
 
+def wrap(net: torch.nn.Module, peak_normalised: bool = False, consistent: bool = False) -> torch.nn.Module:
+    """The network as trained and run: peak-normalised inside, clip-consistent outside (each if asked)."""
+    if peak_normalised:
+        net = PeakNormalised(net)
+    return ClipConsistent(net) if consistent else net
+
+
 def load_network(path: str | Path, name: str, device: str = "cpu", config: dict | None = None) -> tuple[torch.nn.Module, dict]:
     """Build the network a checkpoint describes and load its weights (eval mode).
 
-    The network is wrapped in :class:`ClipConsistent` when it was trained so. Refuses a
+    The network is wrapped as it was trained (:func:`wrap`). Refuses a
     checkpoint of another network, or (when ``config`` is given) of another config.
     """
     path = Path(path)
@@ -80,8 +89,7 @@ def load_network(path: str | Path, name: str, device: str = "cpu", config: dict 
     except RuntimeError as exc:
         raise CheckpointError(f"{path}: weights do not fit the '{name}' network of config "
                               f"{checkpoint['config']}: {exc}") from None
-    if checkpoint.get("consistent"):
-        net = ClipConsistent(net)
+    net = wrap(net, bool(checkpoint.get("peak_normalised")), bool(checkpoint.get("consistent")))
     return net.to(device).eval(), checkpoint
 
 

@@ -1,10 +1,13 @@
-"""Training loss of the neural baselines (torch).
+"""Training losses of the neural baselines (torch).
 
-``training_loss = snr_loss + 0.1 * mr_stft_loss``:
+``training_loss = snr_loss + 0.1 * mr_stft_loss`` (``loss="sdr"``, the default), or with
+``si_sdr_loss`` in place of ``snr_loss`` (``loss="si_sdr"``):
 
 - ``snr_loss``: the negative plain SDR of each example in units of 10 dB, averaged over the
   batch. It is the scale-dependent quantity the benchmark reports (SDR), it is per-example
   normalised, so quiet and loud clips weigh the same.
+- ``si_sdr_loss``: the negative scale-invariant SDR (dB / 10): the waveform's shape only,
+  whatever its level; for declipping, where the clipped input hides the clean level.
 - ``mr_stft_loss``: multi-resolution STFT loss (spectral convergence + mean absolute log
   magnitude difference, Yamamoto et al. 2020) at 512/128, 1024/256 and 2048/512 (n_fft/hop
   in samples), which penalises spectral artefacts (aliasing, buzz in quiet bands) that a
@@ -30,6 +33,16 @@ def snr_loss(estimate: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     signal = target.square().sum(-1)
     error = (estimate - target).square().sum(-1)
     return -torch.log10((signal + EPS) / (error + EPS)).mean()
+
+
+def si_sdr_loss(estimate: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """-mean SI-SDR / 10 for (batch, samples) tensors (SI-SDR in dB, Le Roux et al. 2019, means
+    removed first, as ``benchmark.metrics.si_sdr``)."""
+    estimate = estimate - estimate.mean(-1, keepdim=True)
+    target = target - target.mean(-1, keepdim=True)
+    scale = (estimate * target).sum(-1, keepdim=True) / (target.square().sum(-1, keepdim=True) + EPS)
+    projection = scale * target
+    return -torch.log10((projection.square().sum(-1) + EPS) / ((estimate - projection).square().sum(-1) + EPS)).mean()
 
 
 def magnitude(spectrum: torch.Tensor) -> torch.Tensor:
@@ -60,7 +73,9 @@ def mr_stft_loss(estimate: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 SPECTRAL_WEIGHT = 0.1
+WAVEFORM_LOSSES = {"sdr": snr_loss, "si_sdr": si_sdr_loss}
 
 
-def training_loss(estimate: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    return snr_loss(estimate, target) + SPECTRAL_WEIGHT * mr_stft_loss(estimate, target)
+def training_loss(estimate: torch.Tensor, target: torch.Tensor, loss: str = "sdr") -> torch.Tensor:
+    """The waveform loss named ``loss`` (a key of WAVEFORM_LOSSES) plus SPECTRAL_WEIGHT x MR-STFT."""
+    return WAVEFORM_LOSSES[loss](estimate, target) + SPECTRAL_WEIGHT * mr_stft_loss(estimate, target)

@@ -7,7 +7,8 @@ is saved atomically to ``OUT/NAME/TASK.state.pt``, so an interrupted run resumes
 last finished epoch and, on CPU, ends with the same weights as an uninterrupted one.
 With ``consistent`` (hard-clipping tasks only) the network's output is projected onto the
 signals consistent with its clipped input (:mod:`benchmark.models.consistency`) in training and
-inference. The result is ``OUT/NAME/TASK.pt`` (best-validation weights, config, data fingerprint, code
+inference; with ``peak_normalise`` the network sees its input divided by the input's peak
+(:mod:`benchmark.models.scaling`); ``loss`` names the waveform loss (:mod:`benchmark.models.losses`). The result is ``OUT/NAME/TASK.pt`` (best-validation weights, config, data fingerprint, code
 version), ``TASK.csv`` (the training curve) and ``TASK.png`` (its plot).
 """
 from __future__ import annotations
@@ -30,14 +31,14 @@ from ..effects import EFFECTS
 from ..errors import BenchmarkError
 from ..metrics import si_sdr
 from . import checkpoint_path
-from .checkpoints import CheckpointError, build_network, code_version, parameter_count
-from .consistency import ClipConsistent
-from .losses import training_loss
+from .checkpoints import CheckpointError, build_network, code_version, parameter_count, wrap
+from .losses import WAVEFORM_LOSSES, training_loss
 
 CURVE_FIELDS = ("epoch", "train_loss", "val_loss", "val_si_sdr", "seconds")
 
 
-def _validate(net: torch.nn.Module, val: DistortionDataset, device: str, batch_size: int) -> tuple[float, float]:
+def _validate(net: torch.nn.Module, val: DistortionDataset, device: str, batch_size: int,
+              loss: str) -> tuple[float, float]:
     """Mean loss and mean SI-SDR (dB) over the whole val split."""
     net.eval()
     losses, scores = [], []
@@ -47,7 +48,7 @@ def _validate(net: torch.nn.Module, val: DistortionDataset, device: str, batch_s
             distorted = torch.stack([d for d, _ in items]).to(device)
             clean = torch.stack([c for _, c in items]).to(device)
             estimate = net(distorted)
-            losses.append(float(training_loss(estimate, clean)) * len(items))
+            losses.append(float(training_loss(estimate, clean, loss)) * len(items))
             scores.extend(np.atleast_1d(si_sdr(clean.cpu().numpy(), estimate.cpu().numpy())))
     net.train()
     return sum(losses) / len(val), float(np.nanmean(scores))
@@ -77,7 +78,7 @@ def plot_curve(path: Path, history: list[dict[str, float]], title: str) -> None:
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2))
     left.plot(epochs, [h["train_loss"] for h in history], label="train")
     left.plot(epochs, [h["val_loss"] for h in history], label="val")
-    left.set(xlabel="epoch", ylabel="loss (-SDR/10 + 0.1 MR-STFT)")
+    left.set(xlabel="epoch", ylabel="loss (-(SI-)SDR/10 + 0.1 MR-STFT)")
     left.legend()
     right.plot(epochs, [h["val_si_sdr"] for h in history], color="C2")
     right.set(xlabel="epoch", ylabel="val SI-SDR (dB)")
@@ -104,6 +105,8 @@ class TrainConfig:
     crop_seconds: float = 2.0  # length of the random training crops, s
     lr: float = 1e-3
     consistent: bool = False  # hard-clipping tasks: project the output onto the consistent set
+    loss: str = "sdr"  # waveform loss: "sdr" or "si_sdr" (benchmark.models.losses.WAVEFORM_LOSSES)
+    peak_normalise: bool = False  # run the network on its input divided by the input's peak
 
 
 def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data", out: str | Path = "runs",
@@ -130,16 +133,19 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
         torch.use_deterministic_algorithms(True)
     net, kwargs = build_network(name, settings.config)
     net.to(device)
-    model = ClipConsistent(net) if settings.consistent else net  # what is trained and validated; net holds the weights
+    if settings.loss not in WAVEFORM_LOSSES:
+        raise TrainingError(f"unknown loss '{settings.loss}'; known: {', '.join(WAVEFORM_LOSSES)}")
+    model = wrap(net, settings.peak_normalise, settings.consistent)  # what is trained and validated; net holds the weights
     optimiser = torch.optim.Adam(net.parameters(), lr=settings.lr)
     run = {"model": name, "config": kwargs, "task": task, "data_fingerprint": manifest["fingerprint"],
            "seed": settings.seed, "batch_size": settings.batch_size, "crop_seconds": settings.crop_seconds, "lr": settings.lr,
-           "consistent": settings.consistent}
+           "consistent": settings.consistent, "loss": settings.loss, "peak_normalised": settings.peak_normalise}
     history: list[dict[str, float]] = []
     best: dict[str, Any] = {"val_si_sdr": -np.inf, "weights": copy.deepcopy(net.state_dict()), "epoch": 0}
     if state_path.is_file():
         state = torch.load(state_path, map_location=device, weights_only=False)
-        state["run"].setdefault("consistent", False)  # states written before the option existed
+        for option, default in (("consistent", False), ("loss", "sdr"), ("peak_normalised", False)):
+            state["run"].setdefault(option, default)  # states written before the option existed
         if state["run"] != run:
             differs = sorted(k for k in run if state["run"].get(k) != run[k])
             raise CheckpointError(f"{state_path} was trained with other settings ({', '.join(differs)}); "
@@ -164,7 +170,7 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
                 items = [train_set[int(i)] for i in indices]
                 distorted = torch.stack([d for d, _ in items]).to(device)
                 clean = torch.stack([c for _, c in items]).to(device)
-                loss = training_loss(model(distorted), clean)
+                loss = training_loss(model(distorted), clean, settings.loss)
                 optimiser.zero_grad()
                 loss.backward()
                 norm = torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
@@ -176,7 +182,7 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
                 optimiser.step()
                 total += float(loss.detach())
                 bar.set_postfix(loss=f"{total / (bar.n + 1):.3f}")
-        val_loss, val_score = _validate(model, val_set, device, settings.batch_size)
+        val_loss, val_score = _validate(model, val_set, device, settings.batch_size, settings.loss)
         seconds = time.perf_counter() - start
         spent += seconds
         history.append({"epoch": epoch, "train_loss": total / len(batches), "val_loss": val_loss,

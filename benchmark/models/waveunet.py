@@ -123,5 +123,6 @@ class WaveUNet(nn.Module):
 
 CONFIGS = {
     "small": {"num_layers": 6, "num_filters": 8},
+    "small-linear": {"num_layers": 6, "num_filters": 8, "output_activation": "linear"},
     "paper": {"num_layers": 10, "num_filters": 24},
 }

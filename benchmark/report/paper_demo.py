@@ -4,7 +4,8 @@ The demo folder (``TASK/CLIP/LEVEL/*.wav``, see ../shared/paper-demo/README.md) 
 clip and level, the clean target ``tar``, the distorted input ``inp`` and the paper's
 outputs. We score the paper's outputs against ``tar`` (``aspade.wav`` first aligned: its
 sample n is the clean sample n + 256), and run our registered baselines on ``inp`` with the checkpoints of the
-matching synthetic task. The demo inputs were rescaled after distortion, so each is first
+matching task of a source family (``synth``: the synthetic sources; ``sampled``: recordings of
+real instruments): ``synth-od`` or ``sampled-od`` for CEG_OD, and so on. The demo inputs were rescaled after distortion, so each is first
 brought to our tasks' scale convention (clean peak 0.5, scale-preserving clipping) by one
 gain, fitted to our own reproduction of that input from ``tar``; the distortion itself is
 untouched. Scores are SI-SDR (dB), which does not depend on the outputs' scale.
@@ -27,7 +28,7 @@ from ..errors import BenchmarkError
 from ..harness.submission import SubmissionRunner
 from ..metrics import METRICS_BY_NAME
 
-DEMO_TASKS = {"CEG_OD": "synth-od", "CEG_HC": "synth-hc", "ST_HC": "synth-sdr"}
+DEMO_KINDS = {"CEG_OD": "od", "CEG_HC": "hc", "ST_HC": "sdr"}  # demo task -> our task FAMILY-KIND
 PAPER_OUTPUTS = {"demucs": "Demucs", "waveunet": "Wave-U-Net", "crafx": "CRAFX", "umx": "UMX", "irm": "IRM",
                  "aspade": "A-SPADE"}
 ASPADE_DELAY = 256  # the paper's A-SPADE outputs are 256 samples early against the clean clip
@@ -41,22 +42,28 @@ def demo_folders(demo_dir: str | Path) -> list[tuple[str, str, float, Path]]:
     found = []
     for folder in sorted(Path(demo_dir).glob("*/*/*")):
         task = folder.parent.parent.name
-        if task in DEMO_TASKS and (folder / "tar.wav").is_file() and (folder / "inp.wav").is_file():
+        if task in DEMO_KINDS and (folder / "tar.wav").is_file() and (folder / "inp.wav").is_file():
             found.append((task, folder.parent.name, float(folder.name), folder))
     if not found:
         raise BenchmarkError(f"{demo_dir}: no TASK/CLIP/LEVEL folders with tar.wav and inp.wav")
     return found
 
 
+def our_task(demo_task: str, family: str) -> str:
+    """Our task matching a demo task in a source family, e.g. ('CEG_OD', 'sampled') -> 'sampled-od'."""
+    return f"{family}-{DEMO_KINDS[demo_task]}"
+
+
 @functools.lru_cache(maxsize=None)
-def _demo_recipe(task: str) -> Recipe:
-    """The recipe of the synthetic task matching a demo task (read once)."""
-    return get_recipe(DEMO_TASKS[task])
+def _demo_recipe(task: str, family: str) -> Recipe:
+    """The recipe of our task matching a demo task (read once)."""
+    return get_recipe(our_task(task, family))
 
 
-def reproduce_input(task: str, clean: np.ndarray, level: float) -> np.ndarray:
-    """Our distortion of a demo clip at ``level``, by the recipe of the matching task (clean peak 0.5)."""
-    recipe = _demo_recipe(task)
+def reproduce_input(task: str, clean: np.ndarray, level: float, family: str = "synth") -> np.ndarray:
+    """Our distortion of a demo clip at ``level``, by the recipe of the matching task (clean peak 0.5);
+    every family's recipe distorts a demo task alike."""
+    recipe = _demo_recipe(task, family)
     normalised = PEAK * clean / np.max(np.abs(clean))
     params = {**recipe.effect.fixed, recipe.effect.level: float(level)}
     return apply_effect(recipe.effect.name, normalised, params, recipe.sample_rate)[0]
@@ -90,9 +97,12 @@ def paper_scores(folder: Path, clean: np.ndarray) -> dict[str, dict[str, float]]
     return scores
 
 
-def score_demo(demo_dir: str | Path, submissions: dict[str, Path], device: str = "cpu",
+def score_demo(demo_dir: str | Path, submissions: dict[str, Path], device: str = "cpu", family: str = "synth",
                progress: bool = True) -> list[dict[str, Any]]:
-    """One row per (demo task, clip, level, method, source): every metric of ``DEMO_METRICS``."""
+    """One row per (demo task, clip, level, method, source): every metric of ``DEMO_METRICS``.
+
+    Our submissions run with the task (the weights) of ``family`` matching each demo task; each
+    row of ours names that task (``weights``)."""
     rows = []
     folders = demo_folders(demo_dir)
     for task, clip, level, folder in tqdm(folders, desc="paper demo: paper outputs", disable=not progress):
@@ -101,14 +111,15 @@ def score_demo(demo_dir: str | Path, submissions: dict[str, Path], device: str =
             rows.append({"demo_task": task, "clip": clip, "level": level, "method": label, "source": "paper",
                          **values})
     for name, path in submissions.items():
-        for demo_task, our_task in DEMO_TASKS.items():
+        for demo_task in DEMO_KINDS:
             items = [f for f in folders if f[0] == demo_task]
-            with SubmissionRunner(path, our_task, device) as runner:
+            task_name = our_task(demo_task, family)
+            with SubmissionRunner(path, task_name, device) as runner:
                 if runner.not_applicable:
                     continue
                 for task, clip, level, folder in tqdm(items, desc=f"paper demo: {name} on {task}", disable=not progress):
                     clean = _read(folder / "tar.wav")
-                    ours = reproduce_input(task, clean, level)
+                    ours = reproduce_input(task, clean, level, family)
                     given = _read(folder / "inp.wav")[: len(ours)]
                     gain = float(np.dot(given, ours) / np.dot(given, given))
                     distorted = (gain * given).astype(np.float32)[None]
@@ -116,26 +127,26 @@ def score_demo(demo_dir: str | Path, submissions: dict[str, Path], device: str =
                     restored, _ = runner(distorted, [f"{task}/{clip}/{folder.name}"],
                                          clean=target.astype(np.float32)[None])
                     rows.append({"demo_task": task, "clip": clip, "level": level, "method": name, "source": "ours",
-                                 **demo_scores(target, restored[0].astype(np.float64))})
+                                 "weights": task_name, **demo_scores(target, restored[0].astype(np.float64))})
     return rows
 
 
-def _label(method: str, source: str, task: str) -> tuple[str, str]:
+def _label(method: str, source: str, weights: str) -> tuple[str, str]:
     """(method, output of) cells: our display names; which weights our networks used."""
     if source == "paper":
         return method, "the paper"
     is_network = method in BASELINES and BASELINES[method].kind == "network"
-    return display_name(method), f"ours (weights: {DEMO_TASKS[task]})" if is_network else "ours"
+    return display_name(method), f"ours (weights: {weights})" if is_network else "ours"
 
 
 def demo_table(rows: list[dict[str, Any]], metric: str = "si_sdr") -> dict[str, dict[str, Any]]:
     """Per demo task: header and rows (mean of ``metric`` over clips per level, and overall)."""
     tables = {}
-    for task in DEMO_TASKS:
+    for task in DEMO_KINDS:
         part = [r for r in rows if r["demo_task"] == task]
         levels = sorted({r["level"] for r in part})
-        methods = sorted({(r["source"], r["method"]) for r in part},
-                         key=lambda m: (_label(m[1], m[0], task)[0].lower(), m[0] != "paper"))
+        weights = {(r["source"], r["method"]): r.get("weights", "") for r in part}
+        methods = sorted(weights, key=lambda m: (_label(m[1], m[0], weights[m])[0].lower(), m[0] != "paper"))
         header = ["method", "output of", *[f"{lv:g}" for lv in levels], "mean"]
         body = []
         for source, method in methods:
@@ -143,7 +154,7 @@ def demo_table(rows: list[dict[str, Any]], metric: str = "si_sdr") -> dict[str, 
                       for lv in levels]
             means = [f"{np.mean(v):.2f}" if v else "–" for v in values]
             overall = np.mean([x for v in values for x in v])
-            body.append([*_label(method, source, task), *means, f"{overall:.2f}"])
+            body.append([*_label(method, source, weights[source, method]), *means, f"{overall:.2f}"])
         tables[task] = {"header": header, "rows": body}
     return tables
 
@@ -164,11 +175,11 @@ def write_markdown(rows: list[dict[str, Any]], path: str | Path) -> None:
              "dB for CEG, input SDR in dB for SignalTrain); output and `tar.wav` are scaled alike so that the clean "
              "clip peaks at 0.5, as in our tasks. \"the paper\": the outputs published on the paper's demo page "
              "(A-SPADE aligned by 256 samples). \"ours\": our baselines run on the same `inp.wav`, brought to our "
-             "tasks' scale by one fitted gain, with the weights trained on the matching synthetic task (so they "
+             "tasks' scale by one fitted gain, with the weights trained on the matching task named in the table (so they "
              "never saw CEG or SignalTrain). IRM is an oracle. Regenerate with "
              "`bench paper-demo --demo-dir ../shared/paper-demo`.", ""]
     tables = {metric: demo_table(rows, metric) for metric in DEMO_METRICS}
-    for task in DEMO_TASKS:
+    for task in DEMO_KINDS:
         lines += [f"## {task}", ""]
         for metric, by_task in tables.items():
             table = by_task[task]

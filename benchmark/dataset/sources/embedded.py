@@ -1,13 +1,17 @@
-"""The embedded default sources, ``synth-guitar`` and ``synth-mix``: rendered per (seed, split, key)
-and quantised to 16 bit, as a recording would be."""
+"""The embedded sources: ``synth-guitar`` and ``synth-mix`` (rendered by ``benchmark.dataset.synth``),
+``sampled-guitar`` and ``sampled-mix`` (the same performances played from recordings of real
+instruments, ``benchmark.dataset.sampled``). Each clip is rendered per (seed, split, key) and
+quantised to 16 bit, as a recording would be."""
 from __future__ import annotations
 
+import functools
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
-from .. import synth
+from .. import sampled, synth
+from ..sampled import pinned
 from .segments import STREAM_SEGMENT, Segment, rng_for
 
 if TYPE_CHECKING:
@@ -19,29 +23,43 @@ def quantise_16bit(audio: np.ndarray) -> np.ndarray:
     return np.clip(np.round(audio * 32768.0), -32768, 32767) / 32768.0
 
 
-RENDERERS = {"synth-guitar": synth.synth_guitar, "synth-mix": synth.synth_mix}
+class EmbeddedSource:
+    """An embedded source: ``render(rng, seconds, sample_rate)`` per (seed, split, key)."""
 
-
-class SynthSource:
-    """The embedded default: ``synth-guitar`` or ``synth-mix``, rendered per (seed, split, key)."""
-
-    def __init__(self, name: str, seed: int, sample_rate: int):
+    def __init__(self, name: str, seed: int, sample_rate: int, render: Callable[..., np.ndarray],
+                 description: dict[str, Any]):
         self.name = name
         self.seed = seed
         self.sample_rate = sample_rate
-        self.render = RENDERERS[name]
+        self.render = render
+        self.description = description
 
     def segment(self, split: str, key: int, seconds: float) -> Segment:
         audio = self.render(rng_for(self.seed, STREAM_SEGMENT, split, key), seconds, self.sample_rate)
         return Segment(quantise_16bit(audio), f"{self.name}/{split}/{key}", 0, self.sample_rate)
 
     def check_file_not_silent(self, segment: Segment) -> None:
-        """Synthetic clips are their own files: a silent one is simply redrawn."""
+        """Embedded clips are their own files: a silent one is simply redrawn."""
 
     def describe(self) -> dict:
-        return {"name": self.name, "kind": "synthetic"}
+        return {"name": self.name, **self.description}
 
 
-def open_synth_source(recipe: Recipe, source_root: str | Path | None = None, skip_bad: bool = False) -> SynthSource:
-    """The embedded source a recipe names (it reads no files: ``source_root`` is not used)."""
-    return SynthSource(recipe.source, recipe.seed, recipe.sample_rate)
+SYNTH_RENDERERS = {"synth-guitar": synth.synth_guitar, "synth-mix": synth.synth_mix}
+SAMPLED_RENDERERS = {"sampled-guitar": sampled.sampled_guitar, "sampled-mix": sampled.sampled_mix}
+
+
+def open_synth_source(recipe: Recipe, source_root: str | Path | None = None, skip_bad: bool = False) -> EmbeddedSource:
+    """The synthetic source a recipe names (it reads no files: ``source_root`` is not used)."""
+    return EmbeddedSource(recipe.source, recipe.seed, recipe.sample_rate, SYNTH_RENDERERS[recipe.source],
+                          {"kind": "synthetic"})
+
+
+def open_sampled_source(recipe: Recipe, source_root: str | Path | None = None, skip_bad: bool = False) -> EmbeddedSource:
+    """The sampled source a recipe names, playing the pinned SoundFont from ``source_root``
+    (default: Debian's ``/usr/share/sounds/sf2``)."""
+    font = sampled.open_pinned_soundfont(source_root)
+    return EmbeddedSource(recipe.source, recipe.seed, recipe.sample_rate,
+                          functools.partial(SAMPLED_RENDERERS[recipe.source], font=font),
+                          {"kind": "sampled", "soundfont": {"file": pinned.FILE_NAME, "sha256": pinned.SHA256,
+                                                            "licence": pinned.LICENCE}})

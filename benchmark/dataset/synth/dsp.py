@@ -121,3 +121,15 @@ def render_partials(freqs_hz: np.ndarray, amps: np.ndarray, decays_per_s: np.nda
     lhs = np.concatenate([starts.real, starts.imag], axis=1, dtype=np.float32)
     rhs = np.concatenate([within.imag, within.real], axis=0, dtype=np.float32)
     return np.einsum("bk,kj->bj", lhs, rhs).ravel()[:n].astype(np.float64)
+
+
+def vibrato(x: np.ndarray, n: int, sample_rate: int, depth_cents: float, rate_hz: float) -> np.ndarray:
+    """``n`` samples of ``x`` read at a speed that raises the pitch by up to ``depth_cents``.
+
+    The vibrato fades in after 150 ms, like a player's; ``x`` needs ``n * 2**(depth/1200)`` samples.
+    """
+    t = np.arange(n) / sample_rate
+    depth = depth_cents * np.clip((t - 0.15) / 0.2, 0.0, 1.0)
+    speed = 2.0 ** (depth * (0.5 - 0.5 * np.cos(2.0 * np.pi * rate_hz * t)) / 1200.0)
+    read_at = np.cumsum(speed) - speed[0]
+    return np.interp(read_at, np.arange(len(x)), x)

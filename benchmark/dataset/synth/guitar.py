@@ -6,9 +6,11 @@ makes clips differ in timbre. Nothing is distorted: this is the clean target.
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import scipy.signal
@@ -253,9 +255,16 @@ def _part_notes(rng: np.random.Generator, song: Song, part: _Part) -> list[Note]
     return _strum_notes(rng, song, part.bars, voicings, pick_one(rng, _STROKE_PATTERNS[part.style]), feel)
 
 
-def render_guitar(rng: np.random.Generator, plan: _GuitarPlan, n: int, sample_rate: int) -> np.ndarray:
-    """``n`` samples of the plan's parts (notes drawn from ``rng``) through the guitar tone."""
+def render_guitar(rng: np.random.Generator, plan: _GuitarPlan, n: int, sample_rate: int,
+                  play_notes: Callable[[list[Note], int, int], np.ndarray] | None = None) -> np.ndarray:
+    """``n`` samples of the plan's parts (notes drawn from ``rng``) through the guitar tone.
+
+    ``play_notes(notes, n, sample_rate)`` renders a part's notes; by default the modal-synthesis
+    strings of ``plan.instrument``.
+    """
+    if play_notes is None:
+        play_notes = functools.partial(render_notes, instrument=plan.instrument)
     out = np.zeros(n)
     for part in plan.parts:
-        out += part.level * render_notes(_part_notes(rng, plan.song, part), plan.instrument, n, sample_rate)
+        out += part.level * play_notes(_part_notes(rng, plan.song, part), n=n, sample_rate=sample_rate)
     return scipy.signal.sosfilt(plan.tone_sos, out)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import scipy.signal
@@ -39,15 +40,24 @@ _SECTION_KINDS = TEST_SIGNAL_KINDS + ("music",) * 14
 def synth_mix(rng: np.random.Generator, seconds: float, sample_rate: int = 16000) -> np.ndarray:
     """SignalTrain-like test signals and music: mono float64, ``round(seconds*sample_rate)`` samples.
 
-    Section kinds, lengths and levels (spread over 20 dB) are drawn from ``rng``.
+    Section kinds, lengths and levels (spread over 20 dB) are drawn from ``rng``; the music is
+    played by the synthetic band (:data:`SYNTH_BAND`).
     """
+    return render_mix(rng, seconds, sample_rate, SYNTH_BAND)
+
+
+def render_mix(rng: np.random.Generator, seconds: float, sample_rate: int, band: Band) -> np.ndarray:
+    """A SignalTrain-like mix whose music sections ``band`` plays (see :func:`synth_mix`)."""
     n = n_samples(seconds, sample_rate)
     out = np.zeros(n)
     for section in _draw_mix_plan(rng, n, sample_rate):
         length = section.stop - section.start
         if length == 0:  # only in clips shorter than a few samples
             continue
-        signal = _SECTION_RENDERERS[section.kind](rng, length, sample_rate)
+        if section.kind == "music":
+            signal = _music(rng, length, sample_rate, band)
+        else:
+            signal = _TEST_SIGNALS[section.kind](rng, length, sample_rate)
         level = db_to_gain(section.gain_db)
         out[section.start:section.stop] += fade_edges(normalise_rms(signal), sample_rate) * level
     return normalise_peak(out)
@@ -63,7 +73,7 @@ def _draw_bass(rng: np.random.Generator) -> Instrument:
     )
 
 
-def _bass_notes(rng: np.random.Generator, song: Song) -> list[Note]:
+def bass_notes(rng: np.random.Generator, song: Song) -> list[Note]:
     """Eighth-note bass line on the chord roots (sometimes fifth or octave), E1 to D#2."""
     pattern = pick_one(rng, _BASS_PATTERNS)
     held_fraction = float(rng.uniform(0.5, 1.0))  # of the eighth-note slot
@@ -106,36 +116,72 @@ def _hat(rng: np.random.Generator, sample_rate: int) -> np.ndarray:
     return noise * np.exp(-t / rng.uniform(0.015, 0.06))
 
 
-def _drum_track(rng: np.random.Generator, song: Song, n: int, sample_rate: int) -> np.ndarray:
-    """Kick, snare and hi-hat samples (one of each per clip, like a drum machine) on a sixteenth grid."""
+def _drum_track(rng: np.random.Generator, song: Song, n: int, sample_rate: int, kit: DrumKit) -> np.ndarray:
+    """Kick, snare and hi-hat strokes on a sixteenth grid; ``kit(rng, drum, sample_rate)`` gives
+    each drum's stroke (drawn once per clip, like a drum machine's sound)."""
     out = np.zeros(n)
-    for drum, make_sample in (("kick", _kick), ("snare", _snare), ("hat", _hat)):
-        sample, pattern = make_sample(rng, sample_rate), pick_one(rng, _DRUM_PATTERNS[drum])
+    for drum in ("kick", "snare", "hat"):
+        stroke, pattern = kit(rng, drum, sample_rate), pick_one(rng, _DRUM_PATTERNS[drum])
         level = float(rng.uniform(0.3, 0.6)) if drum == "hat" else 1.0
         for bar, slot in itertools.product(range(song.n_bars), range(16)):
             if pattern[slot] == "x":
                 beat = 4.0 * bar + slot * 0.25
                 start = round(song.time_s(beat) * sample_rate)
-                add_at(out, sample * level * humanised(rng, beat_accent(beat), 0.1), start)
+                add_at(out, stroke(level, humanised(rng, beat_accent(beat), 0.1)), start)
     return out
 
 
-def _music(rng: np.random.Generator, n: int, sample_rate: int) -> np.ndarray:
-    """Guitar, usually with bass and drums, sharing one song (tempo, key, chords)."""
+_SYNTH_DRUMS = {"kick": _kick, "snare": _snare, "hat": _hat}
+
+
+def _synth_kit(rng: np.random.Generator, drum: str, sample_rate: int) -> Callable[[float, float], np.ndarray]:
+    """A synthetic drum sound, scaled by the stroke's level and accent."""
+    sample = _SYNTH_DRUMS[drum](rng, sample_rate)
+    return lambda level, accent: sample * level * accent
+
+
+DrumKit = Callable[[np.random.Generator, str, int], Callable[[float, float], np.ndarray]]
+
+
+@dataclass(frozen=True)
+class Band:
+    """Who plays the music sections of a mix. ``guitar(rng, plan, n, sample_rate)`` plays a
+    guitar plan; ``bass(rng, notes, n, sample_rate)`` a bass line (drawing its instrument from
+    ``rng``); ``kit`` the drums (see :func:`_drum_track`); ``keys``, if any,
+    ``keys(rng, song, n, sample_rate)``, a keyboard part (added after the drums)."""
+
+    guitar: Callable[..., np.ndarray]
+    bass: Callable[..., np.ndarray]
+    kit: DrumKit
+    keys: Callable[..., np.ndarray] | None = None
+
+
+def _synth_bass(rng: np.random.Generator, notes: list[Note], n: int, sample_rate: int) -> np.ndarray:
+    return render_notes(notes, _draw_bass(rng), n, sample_rate)
+
+
+SYNTH_BAND = Band(guitar=render_guitar, bass=_synth_bass, kit=_synth_kit)
+
+
+def _music(rng: np.random.Generator, n: int, sample_rate: int, band: Band) -> np.ndarray:
+    """Guitar, usually with bass and drums (and keys, if the band has them), sharing one song."""
     plan = draw_guitar_plan(rng, n / sample_rate, sample_rate)
-    out = normalise_rms(render_guitar(rng, plan, n, sample_rate))
+    out = normalise_rms(band.guitar(rng, plan, n, sample_rate))
     if rng.random() < 0.8:
-        bass = render_notes(_bass_notes(rng, plan.song), _draw_bass(rng), n, sample_rate)
+        bass = band.bass(rng, bass_notes(rng, plan.song), n, sample_rate)
         out += normalise_rms(bass) * db_to_gain(rng.uniform(-6.0, 0.0))
     if rng.random() < 0.8:
-        drums = _drum_track(rng, plan.song, n, sample_rate)
+        drums = _drum_track(rng, plan.song, n, sample_rate, band.kit)
         out += normalise_rms(drums) * db_to_gain(rng.uniform(-6.0, 2.0))
+    if band.keys is not None and rng.random() < 0.6:
+        keys = band.keys(rng, plan.song, n, sample_rate)
+        out += normalise_rms(keys) * db_to_gain(rng.uniform(-8.0, 0.0))
     return out
 
 
-_SECTION_RENDERERS = {
+_TEST_SIGNALS = {
     "sweep": sweep_signal, "noise": noise_signal, "filtered_noise": filtered_noise_signal, "clicks": clicks_signal,
-    "tone": tone_signal, "level_steps": level_steps_signal, "music": _music,
+    "tone": tone_signal, "level_steps": level_steps_signal,
 }
 
 
@@ -143,7 +189,7 @@ _SECTION_RENDERERS = {
 class _Section:
     """A span of a mix and what plays in it."""
 
-    kind: str  # a key of _SECTION_RENDERERS
+    kind: str  # "music" or a key of _TEST_SIGNALS
     start: int  # first sample
     stop: int  # one past the last sample
     gain_db: float  # level after RMS normalisation (dB)

@@ -10,10 +10,11 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
-from .dsp import add_at, midi_to_hz, render_partials
+from .dsp import add_at, midi_to_hz, render_partials, vibrato
 
 
 _MAX_PARTIAL_HZ = 8000.0  # partials above this (or above 0.45 sample_rate) are not rendered
@@ -99,18 +100,6 @@ def _note_partials(note: Note, instrument: Instrument,
     )
 
 
-def _vibrato(x: np.ndarray, n: int, sample_rate: int, depth_cents: float, rate_hz: float) -> np.ndarray:
-    """``n`` samples of ``x`` read at a speed that raises the pitch by up to ``depth_cents``.
-
-    The vibrato fades in after 150 ms, like a player's; ``x`` needs ``n * 2**(depth/1200)`` samples.
-    """
-    t = np.arange(n) / sample_rate
-    depth = depth_cents * np.clip((t - 0.15) / 0.2, 0.0, 1.0)
-    speed = 2.0 ** (depth * (0.5 - 0.5 * np.cos(2.0 * np.pi * rate_hz * t)) / 1200.0)
-    read_at = np.cumsum(speed) - speed[0]
-    return np.interp(read_at, np.arange(len(x)), x)
-
-
 def _render_note(note: Note, stop_s: float, instrument: Instrument, sample_rate: int,
                  max_samples: int) -> np.ndarray:
     """Samples of ``note`` from its onset until it is damped at ``stop_s`` (s) and has died away."""
@@ -119,7 +108,7 @@ def _render_note(note: Note, stop_s: float, instrument: Instrument, sample_rate:
     n = max(0, min(max_samples, int(ring_s * sample_rate)))
     if note.vibrato_cents > 0:
         n_source = int(n * 2.0 ** (note.vibrato_cents / 1200.0)) + 2
-        x = _vibrato(render_partials(freqs, amps, decays, n_source, sample_rate), n, sample_rate,
+        x = vibrato(render_partials(freqs, amps, decays, n_source, sample_rate), n, sample_rate,
                      note.vibrato_cents, note.vibrato_hz)
     else:
         x = render_partials(freqs, amps, decays, n, sample_rate)
@@ -128,8 +117,13 @@ def _render_note(note: Note, stop_s: float, instrument: Instrument, sample_rate:
     return x
 
 
-def render_notes(notes: list[Note], instrument: Instrument, n: int, sample_rate: int) -> np.ndarray:
-    """Mix of ``notes`` over ``n`` samples; each string sounds one note at a time."""
+def mix_strings(notes: list[Note], n: int, sample_rate: int,
+                play_note: Callable[[Note, float, int], np.ndarray]) -> np.ndarray:
+    """Mix of ``notes`` over ``n`` samples; each string sounds one note at a time.
+
+    ``play_note(note, stop_s, max_samples)`` renders a note from its onset until it is damped
+    at ``stop_s`` (its end, or the next pluck on its string) and has died away.
+    """
     out = np.zeros(n)
     ordered = sorted(notes, key=lambda note: (note.string, note.onset_s))
     for _, on_string in itertools.groupby(ordered, key=lambda note: note.string):
@@ -138,6 +132,11 @@ def render_notes(notes: list[Note], instrument: Instrument, n: int, sample_rate:
         for note, next_onset in zip(on_string, next_onsets):
             start = round(note.onset_s * sample_rate)
             if start < n:
-                stop_s = min(note.end_s, next_onset)
-                add_at(out, _render_note(note, stop_s, instrument, sample_rate, n - start), start)
+                add_at(out, play_note(note, min(note.end_s, next_onset), n - start), start)
     return out
+
+
+def render_notes(notes: list[Note], instrument: Instrument, n: int, sample_rate: int) -> np.ndarray:
+    """Mix of ``notes`` played on the modal-synthesis ``instrument`` (see :func:`mix_strings`)."""
+    return mix_strings(notes, n, sample_rate,
+                       lambda note, stop_s, max_samples: _render_note(note, stop_s, instrument, sample_rate, max_samples))

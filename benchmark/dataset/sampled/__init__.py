@@ -1,0 +1,35 @@
+"""Embedded clean audio from recordings of real instruments: the synthetic performances
+(``benchmark.dataset.synth``) played from a SoundFont's samples.
+
+Bottom up: ``soundfont`` (the SF2 file as data), ``player`` (notes rendered from its
+samples), ``band`` (guitar, bass, drums and keys), ``pinned`` (the SoundFont file, pinned by
+SHA-256). ``sampled_guitar`` and ``sampled_mix`` are pure functions of the ``rng`` and the
+SoundFont, as ``synth_guitar`` and ``synth_mix`` are of the ``rng``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..synth.dsp import n_samples, normalise_peak
+from ..synth.guitar import draw_guitar_plan
+from ..synth.mix import render_mix
+from .band import play_guitar, sampled_band
+from .pinned import open_pinned_soundfont
+from .soundfont import SoundFont, SoundFontError
+
+
+def sampled_guitar(rng: np.random.Generator, seconds: float, sample_rate: int, font: SoundFont) -> np.ndarray:
+    """A clean electric-guitar loop played on recorded guitars: mono float64, ``round(seconds*sample_rate)`` samples."""
+    n = n_samples(seconds, sample_rate)
+    if n == 0:
+        return np.zeros(0)
+    plan = draw_guitar_plan(rng, n / sample_rate, sample_rate)
+    return normalise_peak(play_guitar(font, rng, plan, n, sample_rate))
+
+
+def sampled_mix(rng: np.random.Generator, seconds: float, sample_rate: int, font: SoundFont) -> np.ndarray:
+    """A SignalTrain-like mix (test signals and music) whose band plays recorded instruments."""
+    return render_mix(rng, seconds, sample_rate, sampled_band(font))
+
+
+__all__ = ["SoundFont", "SoundFontError", "open_pinned_soundfont", "sampled_guitar", "sampled_mix"]

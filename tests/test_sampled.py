@@ -1,0 +1,126 @@
+"""Tests of the sampled sources (benchmark.dataset.sampled): the SoundFont reader and sample
+player against FluidSynth, the reference SoundFont synthesizer (Debian's ``fluidsynth``), the
+pinned file, and the sources' determinism."""
+import functools
+import re
+import subprocess
+
+import mido
+import numpy as np
+import pytest
+import scipy.signal
+import soundfile as sf
+
+from benchmark.dataset.sampled import SoundFontError, open_pinned_soundfont, pinned, sampled_guitar, sampled_mix
+from benchmark.dataset.sampled.player import play
+from conftest import require, require_binary
+from test_synth import autocorrelation_pitch, frame_rms_db
+
+SR = 16000
+
+
+@pytest.fixture(scope="module")
+def font():
+    path = pinned.DEFAULT_FOLDER / pinned.FILE_NAME
+    require(f"{path} is missing: apt-get install fluid-soundfont-gm", path.is_file())
+    return open_pinned_soundfont()
+
+
+def fluidsynth_note(tmp_path, preset: tuple[int, int], key: int, velocity: int, held_s: float) -> np.ndarray:
+    """One note rendered by the fluidsynth binary (reverb and chorus off), mono, at SR."""
+    binary = require_binary("fluidsynth")
+    bank, program = preset
+    channel = 9 if bank == 128 else 0
+    ticks = lambda seconds: round(seconds * 960)  # 480 ticks per beat at 120 bpm
+    track = mido.MidiTrack([
+        mido.Message("control_change", channel=channel, control=0, value=0 if bank == 128 else bank),
+        mido.Message("program_change", channel=channel, program=program),
+        mido.Message("note_on", channel=channel, note=key, velocity=velocity, time=10),
+        mido.Message("note_off", channel=channel, note=key, velocity=0, time=ticks(held_s)),
+        mido.Message("control_change", channel=channel, control=121, value=0, time=ticks(2.0)),
+    ])
+    midi_path, wav_path = tmp_path / f"{program}-{key}.mid", tmp_path / f"{program}-{key}.wav"
+    mido.MidiFile(tracks=[track], ticks_per_beat=480).save(midi_path)
+    subprocess.run([binary, "-ni", "-q", "-R", "0", "-C", "0", "-g", "1.0", "-r", str(SR), "-O", "float",
+                    "-T", "wav", "-F", str(wav_path), str(pinned.DEFAULT_FOLDER / pinned.FILE_NAME), str(midi_path)],
+                   check=True, capture_output=True)
+    return sf.read(wav_path)[0].mean(axis=1)
+
+
+def aligned_snr_db(reference: np.ndarray, estimate: np.ndarray, seconds: float = 1.5) -> float:
+    """SNR (dB) of ``estimate`` against ``reference`` after the best lag and gain (the two
+    renderers differ in start delay and in overall level)."""
+    n = round(seconds * SR)
+    start = int(np.argmax(np.abs(reference) > 1e-3 * np.abs(reference).max()))
+    ref = reference[start:start + n]
+    est = np.pad(estimate, (0, max(0, len(reference) - len(estimate))))
+    correlation = scipy.signal.correlate(est[:start + n + 400], ref, mode="valid")
+    lag = int(np.argmax(correlation))
+    est = est[lag:lag + len(ref)]
+    gain = np.dot(ref, est) / np.dot(est, est)
+    return float(10 * np.log10(np.sum(ref**2) / np.sum((ref - gain * est) ** 2)))
+
+
+def test_preset_names_match_fluidsynth(font):
+    binary = require_binary("fluidsynth")
+    listing = subprocess.run([binary, "-n", "-q", "-a", "file", "-o", "audio.file.name=/dev/null", "-o",
+                              "audio.file.type=raw", str(pinned.DEFAULT_FOLDER / pinned.FILE_NAME)],
+                             input="inst 1\nquit\n", capture_output=True, text=True, check=True).stdout
+    presets = {(int(bank), int(program)): name.strip()
+               for bank, program, name in re.findall(r"^(\d{3})-(\d{3}) (.+)$", listing, re.MULTILINE)}
+    assert len(presets) > 180
+    assert all(font.preset_name(*preset) == name for preset, name in presets.items())
+
+
+@pytest.mark.parametrize("preset, key, velocity, held_s", [
+    ((0, 27), 64, 100, 1.0),   # clean guitar, two layers, one low-passed
+    ((0, 27), 45, 70, 1.0),
+    ((0, 26), 55, 100, 1.0),   # jazz guitar (stereo pair folded to mono)
+    ((8, 28), 60, 110, 0.5),   # funk guitar: preset generators added to the instrument's
+    ((0, 28), 52, 100, 0.3),   # palm-muted guitar, released early
+    ((0, 33), 33, 100, 1.0),   # fingered bass
+    ((0, 0), 60, 100, 1.0),    # grand piano
+])
+def test_notes_match_fluidsynth(font, tmp_path, preset, key, velocity, held_s):
+    """Our player and FluidSynth play the same recording, pitch, loop and envelope: after lag and
+    gain, the waveforms agree to at least 15 dB (they differ in FluidSynth's modulators and
+    interpolation, which our player leaves out)."""
+    reference = fluidsynth_note(tmp_path, preset, key, velocity, held_s)
+    ours = play(font, preset, key, velocity / 127, held_s, SR, 4 * SR)
+    assert aligned_snr_db(reference, ours) >= 15.0
+
+
+@pytest.mark.parametrize("key", [40, 52, 64, 76])
+def test_guitar_note_has_its_pitch(font, key):
+    expected = 440 * 2 ** ((key - 69) / 12)
+    note = play(font, (0, 27), key, 0.8, 1.0, SR, SR)
+    f0 = autocorrelation_pitch(note[1600:9600], SR, f_min=expected / 1.4, f_max=expected * 1.4)
+    assert abs(1200 * np.log2(f0 / expected)) < 15  # the recordings' own intonation
+
+
+def test_released_note_dies_away_and_damping_is_faster(font):
+    held = play(font, (0, 27), 52, 0.8, 0.5, SR, 3 * SR)
+    damped = play(font, (0, 27), 52, 0.8, 0.5, SR, 3 * SR, damp_s=0.012)
+    assert round(0.5 * SR) < len(damped) < len(held) < 3 * SR  # both end once silent
+    assert np.max(np.abs(held[-800:])) < 1e-3 * np.max(np.abs(held))
+    assert np.max(np.abs(damped[-400:])) < 1e-2 * np.max(np.abs(damped))
+
+
+def test_pinned_soundfont_refuses_another_file_and_names_it(tmp_path):
+    with pytest.raises(SoundFontError, match="not found.*fluid-soundfont-gm"):
+        open_pinned_soundfont(tmp_path)
+    (tmp_path / pinned.FILE_NAME).write_bytes(b"RIFF\0\0\0\0sfbk")
+    with pytest.raises(SoundFontError, match=f"{re.escape(str(tmp_path))}.*SHA-256.*differs from the pinned"):
+        open_pinned_soundfont(tmp_path)
+
+
+@pytest.mark.parametrize("render", [sampled_guitar, sampled_mix])
+def test_sampled_sources_are_deterministic_and_not_silent(font, render):
+    generate = functools.partial(render, font=font)
+    first = generate(np.random.default_rng(11), 3.0, SR)
+    again = generate(np.random.default_rng(11), 3.0, SR)
+    other = generate(np.random.default_rng(12), 3.0, SR)
+    assert len(first) == 3 * SR and first.tobytes() == again.tobytes()
+    assert abs(np.corrcoef(first, other)[0, 1]) < 0.5
+    assert np.all(np.isfinite(first)) and 0.1 <= np.max(np.abs(first)) <= 0.9
+    assert np.mean(frame_rms_db(first, SR) > -40.0) >= 0.7
