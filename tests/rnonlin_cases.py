@@ -36,6 +36,7 @@ def cases():
     gap = m.copy()
     gap[9000:20000] = 0.0
     yield "reference gap, estimate noisy", gap, add_noise(gap, white(n, rng), 25), fs
+    yield "estimate drops out", m, gap, fs
     yield "shorter than a frame", m[3000:3300], np.clip(m[3000:3300], -0.2, 0.2), fs
     fs44 = 44100
     m44 = music(1.0, fs=fs44, seed=6, fmax=20000.0)

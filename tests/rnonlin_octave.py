@@ -23,7 +23,6 @@ import numpy as np
 import soundfile as sf
 
 from benchmark.metrics.rnonlin import rnonlin, rnonlin_frames
-from rnonlin_cases import cases
 
 HERE = Path(__file__).resolve().parent
 FIXTURE = HERE / "data" / "rnonlin_octave.json"
@@ -43,6 +42,8 @@ def main() -> None:
     parser.add_argument("--auditory-toolbox", required=True, type=Path, help="folder with MakeERBFilters.m")
     parser.add_argument("--out", type=Path, help="where the WAV pairs go (default: a temporary folder)")
     args = parser.parse_args()
+    from rnonlin_cases import cases  # here, so that benchmarks/bench_rnonlin.py can load run_octave alone
+
     out = args.out or Path(tempfile.mkdtemp())
     out.mkdir(parents=True, exist_ok=True)
 
