@@ -17,8 +17,8 @@ channel weights (a weight proportional to each channel's peak level in the estim
 of [D15]'s "maximum level" weights, raised the values by 0.08 on average, far from [Z21]).
 
 1. outer and middle ear: ``A(f) = -2.184 (f/kHz)^-0.8 + 6.5 exp(-0.6 (f/kHz - 3.3)^2)
-   - 0.001 (f/kHz)^3.6`` dB (BS.1387, the formula ``peaq`` uses), a zero-phase filter applied to
-   the whole signal with one real FFT;
+   - 0.001 (f/kHz)^3.6`` dB (BS.1387, ``peaq.outer_middle_ear_db``), a zero-phase filter applied
+   to the whole signal with one real FFT;
 2. :data:`N_CHANNELS` = 40 fourth-order gammatone filters exactly as Slaney's
    ``MakeERBFilters(fs, 40, 50)`` / ``ERBFilterBank`` design and run them (Patterson-Holdsworth,
    bandwidth 1.019 ERB, ERB = f/9.26449 + 24.7 Hz, four cascaded biquads per channel), centre
@@ -56,7 +56,8 @@ import numpy as np
 import scipy.fft
 from scipy.signal import sosfilt
 
-from ._batch import as_batch, unbatch
+from ._batch import as_batch
+from .peaq import outer_middle_ear_db
 
 N_CHANNELS = 40     # gammatone filters
 LOW_HZ = 50.0       # centre frequency of the lowest filter [Hz]; the highest lies below fs/2
@@ -107,10 +108,8 @@ def gammatone_sos(sample_rate: float, n_channels: int = N_CHANNELS, low_hz: floa
 def outer_middle_ear(signals: np.ndarray, sample_rate: float) -> np.ndarray:
     """Zero-phase outer/middle-ear weighting (ITU-R BS.1387) of signals (batch, samples)."""
     n = signals.shape[-1]
-    f_khz = scipy.fft.rfftfreq(n, 1000.0 / sample_rate)
-    with np.errstate(divide="ignore"):
-        a_db = -2.184 * f_khz ** -0.8 + 6.5 * np.exp(-0.6 * (f_khz - 3.3) ** 2) - 0.001 * f_khz ** 3.6
-    return scipy.fft.irfft(scipy.fft.rfft(signals, axis=-1) * 10.0 ** (a_db / 20.0), n, axis=-1)
+    gain = 10.0 ** (outer_middle_ear_db(scipy.fft.rfftfreq(n, 1000.0 / sample_rate)) / 20.0)
+    return scipy.fft.irfft(scipy.fft.rfft(signals, axis=-1) * gain, n, axis=-1)
 
 
 def _frame_layout(n_samples: int, sample_rate: float) -> tuple[int, int, int]:
@@ -159,7 +158,8 @@ def rnonlin_frames(reference: np.ndarray, estimate: np.ndarray, sample_rate: int
 def rnonlin(reference: np.ndarray, estimate: np.ndarray, sample_rate: int) -> np.ndarray | float:
     """R_nonlin of each signal (..., samples) against its reference: 1 = identical, lower = more
     audible nonlinear distortion (the survey's clipped inputs score 0.45-0.65 at 1 dB SDR); NaN
-    where reference or estimate is silent throughout. See the module docstring for the model."""
+    where the reference is silent throughout, 0 where only the estimate is. See the module
+    docstring for the model."""
     values = rnonlin_frames(reference, estimate, sample_rate)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices -> NaN
