@@ -28,7 +28,7 @@ from scipy.signal import resample_poly
 
 from ._batch import as_batch, unbatch
 
-__all__ = ["peaq_basic", "peaq_odg", "PeaqResult", "MOV_NAMES"]
+__all__ = ["peaq_basic", "peaq_odg", "outer_middle_ear_db", "PeaqResult", "MOV_NAMES"]
 
 # ---------------------------------------------------------------------------
 # General constants
@@ -213,13 +213,17 @@ def _frame_window() -> np.ndarray:
     return gain * _hann(NF)
 
 
+def outer_middle_ear_db(f_khz: np.ndarray) -> np.ndarray:
+    """Outer and middle ear transfer function of BS.1387 (FFT model) in dB at ``f_khz`` (kHz);
+    -inf at 0 Hz."""
+    with np.errstate(divide="ignore"):
+        return -2.184 * f_khz ** -0.8 + 6.5 * np.exp(-0.6 * (f_khz - 3.3) ** 2) - 0.001 * f_khz ** 3.6
+
+
 def _outer_middle_ear() -> np.ndarray:
     """Squared-magnitude outer/middle ear weighting at the DFT bins."""
     f = np.linspace(0.0, FS / 2, NF // 2 + 1) / 1000.0
-    with np.errstate(divide="ignore"):
-        a_db = (-2.184 * f ** -0.8 + 6.5 * np.exp(-0.6 * (f - 3.3) ** 2)
-                - 0.001 * f ** 3.6)
-    return 10.0 ** (a_db / 10.0)
+    return 10.0 ** (outer_middle_ear_db(f) / 10.0)
 
 
 def _internal_noise(f: np.ndarray) -> np.ndarray:
