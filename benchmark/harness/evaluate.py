@@ -36,7 +36,7 @@ from ..versions import package_versions
 from .submission import SubmissionRunner, file_sha256
 from .summary import metric_columns, summarise
 
-HARNESS_VERSION = 2  # 2: per-metric compute times in metrics.parquet and summary.json
+HARNESS_VERSION = 3  # 2: per-metric compute times in metrics.parquet and summary.json; 3: PEAQ ODG and R_nonlin scored
 
 
 def resample(x: np.ndarray, rate_from: int, rate_to: int, length: int | None = None) -> np.ndarray:

@@ -15,6 +15,8 @@ import numpy as np
 
 
 from .mel import mel_distance, mr_mel_distance
+from .peaq import peaq_odg
+from .rnonlin import rnonlin
 from .waveform import sdr, si_sdr
 
 
@@ -43,6 +45,8 @@ METRICS = (
     Metric("delta_si_sdr", "ΔSI-SDR (dB)", True, 0.01, gain_of="si_sdr"),
     Metric("mel_distance", "mel dist. (dB)", False, 0.01, mel_distance),
     Metric("mr_mel_distance", "MR mel dist.", False, 0.001, mr_mel_distance),
+    Metric("peaq_odg", "PEAQ ODG", True, 0.01, peaq_odg),
+    Metric("rnonlin", "R_nonlin", True, 0.001, rnonlin),
 )
 METRICS_BY_NAME = {metric.name: metric for metric in METRICS}
 SCORED = tuple(metric for metric in METRICS if metric.function is not None)  # computed from audio

@@ -31,7 +31,7 @@ def paper_rows(paper: pd.DataFrame, label: str) -> tuple[list[str], list[list[st
         value = {(m, s): v for m, s, v in zip(group["metric"], group["statistic"], group["value"])}
         rows.append([method, f"{value[('si_sdr', 'median')]:.1f} [{value[('si_sdr', 'q1')]:.1f}, "
                      f"{value[('si_sdr', 'q3')]:.1f}]", f"{value[('peaq_odg', 'median')]:.2f}",
-                     f"{value[('r_nonlin', 'median')]:.3f}", f"{value[('fad', 'value')]:g}"])
+                     f"{value[('rnonlin', 'median')]:.3f}", f"{value[('fad', 'value')]:g}"])
     return header, rows
 
 

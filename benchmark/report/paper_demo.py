@@ -34,7 +34,7 @@ PAPER_OUTPUTS = {"demucs": "Demucs", "waveunet": "Wave-U-Net", "crafx": "CRAFX",
 ASPADE_DELAY = 256  # the paper's A-SPADE outputs are 256 samples early against the clean clip
 PEAK = 0.5
 DEMO_RATE = 16000  # Hz, the demo clips' rate
-DEMO_METRICS = ("si_sdr",)  # scored on every demo clip, by the harness's functions
+DEMO_METRICS = ("si_sdr", "peaq_odg", "rnonlin")  # scored on every demo clip, by the harness's functions
 
 
 def demo_folders(demo_dir: str | Path) -> list[tuple[str, str, float, Path]]:
