@@ -68,24 +68,23 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _by_reason(reasons) -> str:
-    counts = Counter(reasons)
-    return ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in sorted(counts.items()))
+def _by_reason(counts: Counter) -> str:
+    return ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in sorted(counts.items()) if n)
 
 
 def _skips(manifest: dict) -> str:
     """What a run skipped: files at scan time, files found bad while reading, segments; per reason."""
     parts = []
     if scanned := manifest["source"].get("skipped_files"):
-        parts.append(f"{len(scanned)} file(s) skipped at scan ({_by_reason(scanned.values())})")
+        parts.append(f"{len(scanned)} file(s) skipped at scan ({_by_reason(Counter(scanned.values()))})")
     bad = {name: reason for v in manifest["splits"].values() for name, reason in v["bad_files"].items()}
     if bad:
-        parts.append(f"{len(bad)} file(s) found bad while reading ({_by_reason(bad.values())})")
+        parts.append(f"{len(bad)} file(s) found bad while reading ({_by_reason(Counter(bad.values()))})")
     segments = Counter()
     for v in manifest["splits"].values():
         segments.update(v["skipped_segments"])
     total = sum(segments.values())
-    parts.append(f"{total} segment(s) skipped" + (f" ({_by_reason(segments.elements())})" if total else ""))
+    parts.append(f"{total} segment(s) skipped" + (f" ({_by_reason(segments)})" if total else ""))
     return ", ".join(parts)
 
 

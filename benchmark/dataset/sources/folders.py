@@ -201,14 +201,14 @@ class FolderSource:
         """
         slots = self._eval_slots(split)
         plan = self._plans.setdefault(split, _SlotPlan(back=len(slots) - 1))
-        seconds, rule = self.recipe.splits[split].seconds, self.recipe.silence
+        seconds = self.recipe.splits[split].seconds
         while len(plan.slots) < clips:
             clip, skipped, found = len(plan.slots), Skipped(), None
-            if clip <= plan.back and try_candidate(self, split, clip, seconds, rule, self.skip_bad, skipped) is not None:
+            if clip <= plan.back and self._usable(split, clip, skipped):
                 found = clip
             while found is None and plan.back > clip:
                 slot, plan.back = plan.back, plan.back - 1
-                if try_candidate(self, split, slot, seconds, rule, self.skip_bad, skipped) is not None:
+                if self._usable(split, slot, skipped):
                     found = slot
             if found is None:
                 unusable = len(slots) - len(plan.slots)
@@ -221,6 +221,10 @@ class FolderSource:
             plan.slots.append(found)
             plan.skipped.append(skipped)
         return plan
+
+    def _usable(self, split: str, slot: int, skipped: Skipped) -> bool:
+        seconds = self.recipe.splits[split].seconds
+        return try_candidate(self, split, slot, seconds, self.recipe.silence, self.skip_bad, skipped) is not None
 
     def slot_segment(self, split: str, clip: int, seconds: float) -> tuple[Segment, Skipped]:
         """The segment of a val/test clip, and what was skipped to find its slot."""
