@@ -1,11 +1,11 @@
 """Deterministic dataset generation: ``bench generate``.
 
 Example ``index`` of ``split`` depends only on (recipe, seed, split, index) and the source
-files: its clean clip comes from ``source.segment(split, key)`` with ``key = clip + attempt*clips``
-(attempts skip near-silent or bad segments), and its level from a generator seeded by
-(seed, split, index). Splits are cut into shards of ``shard_size`` consecutive examples;
-shards are written atomically and in parallel, and a finished shard whose files are intact
-is never redone. One run at a time writes a task folder (a lock), and the capacity of every
+files: its clean clip comes from ``draw_clean_segment`` (candidates ``clip + attempt*clips``, or
+for folder val/test the slot given to the clip; near-silent or bad segments are skipped), and
+its level from a generator seeded by (seed, split, index). Splits are cut into shards of
+``shard_size`` consecutive examples; shards are written atomically and in parallel, and a
+finished shard whose files are intact is never redone. One run at a time writes a task folder (a lock), and the capacity of every
 split is checked before any work.
 """
 from __future__ import annotations
@@ -18,8 +18,8 @@ import os
 import shutil
 import signal
 import sys
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any

@@ -60,7 +60,9 @@ def verify_task(task_dir: str | Path, sample: int | None = None, source_root: st
     root = source_root or manifest["source"].get("root")
     skip_bad = manifest.get("skip_bad", False)
     source = open_source(recipe, root, skip_bad)
-    recorded, found = manifest["source"].get("skipped_files", {}), source.describe().get("skipped_files", {})
+    recorded, found = manifest["source"].get("skipped_files") or {}, source.describe().get("skipped_files", {})
+    if isinstance(recorded, list):  # format 1 recorded the names only
+        recorded, found = dict.fromkeys(recorded, "skipped"), dict.fromkeys(found, "skipped")
     for name in sorted(set(recorded) | set(found)):
         if recorded.get(name) != found.get(name):
             report.problems.append(f"source file {name}: skipped at generation as {recorded.get(name, 'nothing')}, "
