@@ -259,7 +259,8 @@ def _check_output_folder(task_dir: Path, recipe: Recipe, source, jobs: list[Shar
     problem = None
     for path, record in _records(task_dir):
         if any(record.get(key) != value for key, value in ours.items()):
-            problem = f"{path} belongs to another recipe, generator version or state of the source folder"
+            problem = (f"{path} belongs to another recipe, generator version or state of the source folder: "
+                       "refusing to mix data")
         elif record.get("split") in planned and record.get("stop", 0) > planned[record["split"]]:
             problem = (f"{path} records {record['split']} examples up to index {record['stop'] - 1}, and this run "
                        f"(--limit) makes only {planned[record['split']]}: it would replace a larger dataset "
@@ -269,7 +270,7 @@ def _check_output_folder(task_dir: Path, recipe: Recipe, source, jobs: list[Shar
     if problem is None:
         return
     if not overwrite:
-        raise GenerateError(f"{problem}; refusing to mix data (use --overwrite to replace {task_dir})")
+        raise GenerateError(f"{problem}; use --overwrite to replace {task_dir}")
     for child in task_dir.iterdir():  # everything but the lock this run holds
         if child.name != LOCK_FILE:
             shutil.rmtree(child) if child.is_dir() else child.unlink()
