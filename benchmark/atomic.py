@@ -1,13 +1,22 @@
-"""Atomic file writes: write to a hidden temporary file beside the target, then rename."""
+"""Safe writes: atomic files (a hidden temporary file beside the target, then a rename), and
+one writer at a time per folder (a lock)."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 from pathlib import Path
 from typing import Any, Iterator
 
-TEMP_MARK = ".tmp-"
+from .errors import BenchmarkError
+
+TEMP_MARK = ".tmp-"  # temporary files are named .NAME.tmp-PID, PID the writer's process id
+LOCK_FILE = ".lock"
+
+
+class FolderLockedError(BenchmarkError, RuntimeError):
+    """Another process is writing the folder; the message names it and the holder's pid."""
 
 
 @contextlib.contextmanager
@@ -32,12 +41,47 @@ def write_json(path: str | Path, data: Any) -> None:
         temp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
+@contextlib.contextmanager
+def folder_lock(folder: str | Path) -> Iterator[None]:
+    """Hold ``folder/.lock`` (``fcntl.flock``, released by the kernel even if the holder is
+    killed) while writing the folder; a second writer is refused with the holder's pid."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / LOCK_FILE, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise FolderLockedError(f"{folder} is being written by another process (pid {holder}); "
+                                    "wait for it to finish, or stop it, then run again") from None
+        handle.truncate(0)
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _owner_alive(temp: Path) -> bool:
+    """Whether the process whose pid a temporary file's name carries still runs."""
+    try:
+        os.kill(int(temp.name.rsplit(TEMP_MARK, 1)[1]), 0)
+    except ProcessLookupError:
+        return False
+    except (ValueError, PermissionError):  # not our naming, or another user's live process
+        return True
+    return True
+
+
 def remove_stale_temps(folder: str | Path) -> int:
-    """Delete temporary files left by a killed writer under ``folder``; returns how many."""
+    """Delete temporary files under ``folder`` left by writers that are no longer running (a
+    killed run); those of live writers stay. Returns how many were deleted."""
     folder = Path(folder)
     if not folder.is_dir():
         return 0
-    stale = [p for p in folder.rglob(f".*{TEMP_MARK}*") if p.is_file()]
+    stale = [p for p in folder.rglob(f".*{TEMP_MARK}*") if p.is_file() and not _owner_alive(p)]
     for p in stale:
         p.unlink(missing_ok=True)
     return len(stale)

@@ -5,6 +5,7 @@ import argparse
 import os
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 from . import paths
@@ -55,11 +56,36 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         start = time.perf_counter()
         manifest = generate_task(task, args.out, args.limit, args.workers, options, args.overwrite)
         counts = ", ".join(f"{s} {v['examples']}" for s, v in manifest["splits"].items())
-        skipped = sum(sum(v["skipped_segments"].values()) for v in manifest["splits"].values())
-        print(f"{task}: {counts} examples, {manifest['hours']:.3f} h of audio, {skipped} segments skipped, "
+        print(f"{task}: {counts} examples, {manifest['hours']:.3f} h of audio, {_skips(manifest)}, "
               f"fingerprint {manifest['fingerprint'][:16]} ({time.perf_counter() - start:.1f} s) -> "
               f"{Path(args.out) / manifest['task']}")
+        if manifest["rebuilt"]:
+            print(f"  rebuilt {len(manifest['rebuilt'])} shard(s) found missing or damaged: "
+                  + ", ".join(manifest["rebuilt"]))
+        for split, name in manifest["source"].get("borrowed", {}).items():
+            print(f"  note: too few files for a stable split: the {split} split borrowed {name}, which may move "
+                  "when files are added (see datasets/README.md)")
     return 0
+
+
+def _by_reason(counts: Counter) -> str:
+    return ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in sorted(counts.items()) if n)
+
+
+def _skips(manifest: dict) -> str:
+    """What a run skipped: files at scan time, files found bad while reading, segments; per reason."""
+    parts = []
+    if scanned := manifest["source"].get("skipped_files"):
+        parts.append(f"{len(scanned)} file(s) skipped at scan ({_by_reason(Counter(scanned.values()))})")
+    bad = {name: reason for v in manifest["splits"].values() for name, reason in v["bad_files"].items()}
+    if bad:
+        parts.append(f"{len(bad)} file(s) found bad while reading ({_by_reason(Counter(bad.values()))})")
+    segments = Counter()
+    for v in manifest["splits"].values():
+        segments.update(v["skipped_segments"])
+    total = sum(segments.values())
+    parts.append(f"{total} segment(s) skipped" + (f" ({_by_reason(segments)})" if total else ""))
+    return ", ".join(parts)
 
 
 def _regenerate_one(task: str, example: str, out: Path, options) -> int:
@@ -191,13 +217,16 @@ def build_parser() -> argparse.ArgumentParser:
     gen = sub.add_parser("generate", help="build task datasets (default: the three synthetic tasks)")
     gen.add_argument("--task", action="append", help="task name or recipe .toml (repeatable)")
     gen.add_argument("--out", default="data", help="output folder (default ./data)")
-    gen.add_argument("--limit", type=int, help="only the first N examples of each split")
+    gen.add_argument("--limit", type=int, help="only the first N examples of each split (into a folder holding "
+                     "more, only with --overwrite)")
     gen.add_argument("--workers", type=_positive_int, default=1, help="worker processes (default 1)")
     gen.add_argument("--source-root", help="folder of the real dataset (CEG or SignalTrain tasks)")
     gen.add_argument("--format", choices=list(FORMATS), default="parquet")
     gen.add_argument("--only", metavar="ID", help="regenerate one example, e.g. test-000012")
-    gen.add_argument("--skip-bad", action="store_true", help="skip unreadable, truncated or too short files")
-    gen.add_argument("--overwrite", action="store_true", help="replace data of another recipe in the output folder")
+    gen.add_argument("--skip-bad", action="store_true",
+                     help="skip unreadable, truncated, too short, silent or non-finite files (the manifest names them)")
+    gen.add_argument("--overwrite", action="store_true",
+                     help="replace data of another recipe, source folder or a larger --limit in the output folder")
     gen.add_argument("--effect-backend", choices=["numpy", "sox"], default="numpy",
                      help="numpy reimplementation (default) or the real sox binary")
     gen.set_defaults(run=_cmd_generate)

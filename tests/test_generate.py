@@ -27,6 +27,12 @@ from benchmark.dataset.verify import verify_task
 from conftest import require_binary, small_recipe
 
 
+def dead_pid() -> int:
+    """The pid of a process that has ended (the owner of a killed run's temporary files)."""
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(proc.stdout)
+
+
 def shard_hashes(task_dir: Path) -> list[str]:
     manifest = load_manifest(task_dir)
     return [s["sha256"] for split in manifest["splits"].values() for s in split["shards"]]
@@ -190,10 +196,12 @@ def test_wav_format_writes_pairs_and_metadata(tmp_path):
     recipe = small_recipe(tmp_path)
     manifest = generate_task(recipe, tmp_path, options=Options(formats=("wav",)), progress=False)
     wav_dir = tmp_path / "tiny-od" / "wav"
-    meta = pd.read_csv(wav_dir / "metadata.csv")
-    assert len(meta) == 6 + 2 + 14 and not list((tmp_path / "tiny-od").glob("*/*.parquet"))
-    first = meta.iloc[0]
-    clean, rate = sf.read(wav_dir / first["clean_wav"], dtype="float32")
+    metas = {split: pd.read_csv(wav_dir / split / "metadata.csv") for split in ("train", "val", "test")}
+    assert {s: len(m) for s, m in metas.items()} == {"train": 6, "val": 2, "test": 14}
+    assert not list((tmp_path / "tiny-od").glob("*/*.parquet"))
+    first = metas["train"].iloc[0]  # audiofolder convention: file names relative to the metadata file
+    assert first["clean_file_name"] == "train-000000_clean.wav"
+    clean, rate = sf.read(wav_dir / "train" / first["clean_file_name"], dtype="float32")
     assert rate == 16000 and clean.shape == (16000,)
     parquet = generate_task(recipe, tmp_path / "pq", progress=False)
     assert parquet["fingerprint"] == manifest["fingerprint"]  # same data, whatever the format
@@ -209,8 +217,8 @@ def test_rerun_skips_finished_shards_and_redoes_missing_ones(tmp_path):
     kept = task_dir / "test" / "part-00000.parquet"
     before = kept.stat().st_mtime_ns
     (task_dir / "test" / "part-00001.parquet").unlink()
-    (task_dir / "test" / "part-00001.json").unlink()
-    stale = task_dir / "test" / ".part-00002.parquet.tmp-12345"
+    (task_dir / ".records" / "test" / "part-00001.json").unlink()
+    stale = task_dir / "test" / f".part-00002.parquet.tmp-{dead_pid()}"
     stale.write_bytes(b"half a shard")
     second = generate_task(recipe, tmp_path, progress=False)
     assert second["fingerprint"] == first["fingerprint"]
@@ -229,7 +237,7 @@ def test_interrupted_run_leaves_no_half_shard_and_resumes(tmp_path):
     # with it ignored, and Python then keeps ignoring it instead of raising KeyboardInterrupt.
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    records = out / "tiny-od" / "train"
+    records = out / "tiny-od" / ".records" / "train"
     deadline = time.time() + 120
     while time.time() < deadline and len(list(records.glob("part-*.json"))) < 2:
         time.sleep(0.05)
@@ -237,7 +245,7 @@ def test_interrupted_run_leaves_no_half_shard_and_resumes(tmp_path):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode != 0, "the run finished before it could be interrupted"
     assert "interrupted" in err.decode()
-    done = sorted(records.glob("part-*.parquet"))
+    done = sorted((out / "tiny-od" / "train").glob("part-*.parquet"))
     assert 2 <= len(done) < 15
     for shard in done:  # every visible shard is whole
         assert len(read_shard(shard)) == 4
@@ -354,7 +362,7 @@ def test_bad_audio_files_are_named_and_skippable(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "broken.wav" in err and "--skip-bad" in err
     assert bench(["generate", "--task", recipe, "--source-root", str(root), "--out", out, "--skip-bad"]) == 0
-    assert load_manifest(Path(out) / "tiny-ceg")["source"]["skipped_files"] == ["broken.wav"]
+    assert load_manifest(Path(out) / "tiny-ceg")["source"]["skipped_files"] == {"broken.wav": "unreadable"}
 
 
 def test_truncated_file_is_named(tmp_path, capsys):
@@ -408,7 +416,7 @@ def test_refuses_data_of_another_generator_version(tmp_path, monkeypatch, capsys
     generate_task(recipe, tmp_path / "out", progress=False)
     monkeypatch.setattr(generate, "GENERATOR_VERSION", generate.GENERATOR_VERSION + 1)
     assert bench(["generate", "--task", recipe, "--out", str(tmp_path / "out")]) == 2
-    assert "another recipe or generator version" in capsys.readouterr().err
+    assert "belongs to another recipe, generator version" in capsys.readouterr().err
     manifest = generate_task(recipe, tmp_path / "out", overwrite=True, progress=False)
     assert manifest["generator_version"] == generate.GENERATOR_VERSION
 

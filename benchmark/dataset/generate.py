@@ -1,16 +1,24 @@
 """Deterministic dataset generation: ``bench generate``.
 
 Example ``index`` of ``split`` depends only on (recipe, seed, split, index) and the source
-files: its clean clip comes from ``source.segment(split, key)`` with ``key = clip + attempt*clips``
-(attempts skip near-silent or bad segments), and its level from a generator seeded by
-(seed, split, index). Splits are cut into shards of ``shard_size`` consecutive examples;
-shards are written atomically and in parallel, and a finished shard is never redone.
+files: its clean clip comes from ``draw_clean_segment`` (candidates ``clip + attempt*clips``, or
+for folder val/test the slot given to the clip; near-silent or bad segments are skipped), and
+its level from a generator seeded by (seed, split, index). Splits are cut into shards of
+``shard_size`` consecutive examples; shards are written atomically and in parallel, and a
+finished shard whose files are intact is never redone. One run at a time writes a task folder (a lock), and the capacity of every
+split is checked before any work.
 """
 from __future__ import annotations
 
+import ctypes
+import hashlib
 import json
 import math
+import os
 import shutil
+import signal
+import sys
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,16 +27,21 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from ..atomic import atomic_path, remove_stale_temps, write_json
+from ..atomic import LOCK_FILE, atomic_path, folder_lock, remove_stale_temps, write_json
 from ..effects import apply_effect, plain_sdr
 from ..errors import BenchmarkError
 from ..versions import package_versions
 from .recipes import SPLITS, Recipe, get_recipe
-from .shards import (DataError, Example, combined_sha256, example_sha256, iter_examples, wav_names, write_shard,
-                     write_wav_part)
-from .sources import BadAudioError, draw_clean_segment, open_source, rng_for
+from .shards import (RECORDS_DIR, WAV_DIR, WAV_FIELDS, DataError, Example, combined_sha256, example_sha256,
+                     iter_examples, record_path, wav_part_path, write_shard, write_wav_pairs, write_wav_part)
+from .sources import BadAudioError, FolderSource, draw_clean_segment, open_source, rng_for
+from .sources.segments import Skipped
 
-FORMAT_VERSION = 1
+# 2: shard records in .records/ (with the size and SHA-256 of every file), WAV pairs in
+# wav/SPLIT/ with audiofolder metadata; shards of another format version are rebuilt.
+FORMAT_VERSION = 2
+# Sidecar files of format 1, removed when a task folder is next generated.
+_FORMAT_1_FILES = ("*/part-*.json", f"{WAV_DIR}/*/part-*.csv", f"{WAV_DIR}/metadata.csv")
 # Bumped whenever the same recipe starts to give other audio (a change to the synthesizer,
 # an effect or how segments are drawn): shards of another version are never reused.
 GENERATOR_VERSION = 2
@@ -79,8 +92,15 @@ def drawn_params(recipe: Recipe, split: str, clip: int) -> dict[str, float]:
     return {key: float(rng.uniform(low, high)) for key, (low, high) in sorted(recipe.effect.draw.items())}
 
 
-def make_example(recipe: Recipe, source, split: str, index: int, options: Options) -> tuple[Example, dict]:
-    """One example as a row dict, and the counts of skipped candidate segments."""
+def clips_needed(recipe: Recipe, split: str, limit: int | None) -> int:
+    """Clean clips that the first ``limit`` examples of a split use (all its clips without a limit)."""
+    examples = recipe.num_examples(split) if limit is None else min(limit, recipe.num_examples(split))
+    return math.ceil(examples / len(recipe.effect.grid)) if recipe.splits[split].levels == "grid" else examples
+
+
+def make_example(recipe: Recipe, source, split: str, index: int, options: Options) -> tuple[Example, Skipped]:
+    """One example as a row dict, and what was skipped to find its clean clip (counted once
+    per clip: with a clip's first grid level)."""
     if not 0 <= index < recipe.num_examples(split):
         raise GenerateError(f"{recipe.name}: {split} has {recipe.num_examples(split)} examples, no index {index}")
     spec = recipe.splits[split]
@@ -89,7 +109,9 @@ def make_example(recipe: Recipe, source, split: str, index: int, options: Option
         segment, skipped = draw_clean_segment(source, split, clip, spec.seconds, spec.clips, recipe.silence,
                                               options.skip_bad)
     except BadAudioError as exc:
-        raise GenerateError(f"{exc}; use --skip-bad to skip bad files") from None
+        raise GenerateError(f"{example_id(split, index)}: {exc}; use --skip-bad to skip bad files") from None
+    if spec.levels == "grid" and index % len(recipe.effect.grid):
+        skipped = Skipped()
     peak = np.max(np.abs(segment.audio))
     clean = (segment.audio * (recipe.peak / peak)).astype(np.float32)
     params = {**recipe.effect.fixed, **drawn_params(recipe, split, clip), recipe.effect.level: level}
@@ -152,131 +174,201 @@ def plan_shards(recipe: Recipe, limit: int | None) -> list[ShardJob]:
     return jobs
 
 
-def _shard_meta(recipe: Recipe, job: ShardJob) -> dict[str, Any]:
-    return {"recipe_sha256": recipe.sha256(), "split": job.split, "start": job.start, "stop": job.stop,
-            "format_version": FORMAT_VERSION, "generator_version": GENERATOR_VERSION}
+def _source_sha256(source) -> str | None:
+    """Hash of a folder source's file lists (None for the embedded sources, which read no files)."""
+    return source.sha256() if isinstance(source, FolderSource) else None
 
 
-def _record_path(task_dir: Path, job: ShardJob) -> Path:
-    """The JSON record written once all of a shard's files are in place."""
-    return task_dir / job.split / f"{job.name}.json"
+def _shard_meta(recipe: Recipe, source, job: ShardJob) -> dict[str, Any]:
+    return {"recipe_sha256": recipe.sha256(), "source_sha256": _source_sha256(source), "split": job.split,
+            "start": job.start, "stop": job.stop, "format_version": FORMAT_VERSION,
+            "generator_version": GENERATOR_VERSION}
 
 
-def _finished(task_dir: Path, recipe: Recipe, job: ShardJob, formats: tuple[str, ...]) -> dict | None:
-    """The record of a shard already written with this recipe, row range and formats, else None."""
+def _file_entry(path: Path) -> dict[str, Any]:
+    with open(path, "rb") as handle:
+        return {"bytes": path.stat().st_size, "sha256": hashlib.file_digest(handle, "sha256").hexdigest()}
+
+
+def _intact(task_dir: Path, record: dict) -> bool:
+    """Every file a shard record lists is there with its recorded size and SHA-256."""
+    for name, entry in record["files"].items():
+        path = task_dir / name
+        try:
+            if path.stat().st_size != entry["bytes"] or _file_entry(path) != entry:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def _matching_record(task_dir: Path, recipe: Recipe, source, job: ShardJob, formats: tuple[str, ...]) -> dict | None:
+    """The record of a shard written with this recipe, source, row range and formats, else None."""
     try:
-        record = json.loads(_record_path(task_dir, job).read_text())
+        record = json.loads(record_path(task_dir, job.split, job.name).read_text())
     except (OSError, ValueError):
         return None
-    if any(record.get(k) != v for k, v in _shard_meta(recipe, job).items()):
+    if any(record.get(k) != v for k, v in _shard_meta(recipe, source, job).items()):
         return None
     return record if set(formats) <= set(record.get("formats", ())) else None
 
 
-def _run_shard(recipe: Recipe, task_dir: Path, job: ShardJob, options: Options) -> dict[str, Any]:
-    """Generate one shard and write it; returns its metadata (content hash, counts)."""
-    source = open_source(recipe, options.source_root, options.skip_bad)
-    rows, skipped = [], {"silent": 0, "bad": 0}
+def _run_shard(recipe: Recipe, source, task_dir: Path, job: ShardJob, options: Options) -> dict[str, Any]:
+    """Generate one shard and write it; returns its record (content hash, skips, files written)."""
+    rows, skipped = [], Skipped()
     for index in range(job.start, job.stop):
         row, skips = make_example(recipe, source, job.split, index, options)
         rows.append(row)
-        for k in skipped:
-            skipped[k] += skips[k]
-    meta = {**_shard_meta(recipe, job), "sha256": combined_sha256(r["sha256"] for r in rows),
-            "skipped": skipped, "seconds": sum(len(r["clean"]) for r in rows) / recipe.sample_rate}
+        skipped.add(skips)
+    meta = {**_shard_meta(recipe, source, job), "sha256": combined_sha256(r["sha256"] for r in rows),
+            "skipped": skipped.to_dict(), "seconds": sum(len(r["clean"]) for r in rows) / recipe.sample_rate}
+    written = []
     if "wav" in options.formats:
-        write_wav_part(task_dir / "wav", task_dir / "wav" / job.split / f"{job.name}.csv", rows)
+        written += write_wav_pairs(task_dir / WAV_DIR / job.split, rows)
+        written.append(wav_part_path(task_dir, job.split, job.name))
+        write_wav_part(written[-1], rows)
     if "parquet" in options.formats:
-        write_shard(task_dir / job.split / f"{job.name}.parquet", rows, meta)
-    meta["formats"] = list(options.formats)
-    write_json(_record_path(task_dir, job), meta)
-    return meta
+        written.append(task_dir / job.split / f"{job.name}.parquet")
+        write_shard(written[-1], rows, meta)
+    record = {**meta, "formats": list(options.formats),
+              "files": {p.relative_to(task_dir).as_posix(): _file_entry(p) for p in written}}
+    write_json(record_path(task_dir, job.split, job.name), record)
+    return record
 
 
-def _check_output_folder(task_dir: Path, recipe: Recipe, overwrite: bool) -> None:
-    """Refuse a folder holding data of another recipe or generator version, unless
-    ``overwrite`` (then clear it)."""
-    ours = {"recipe_sha256": recipe.sha256(), "generator_version": GENERATOR_VERSION}
-    records = [task_dir / "manifest.json"] if (task_dir / "manifest.json").is_file() else []
-    records += sorted(task_dir.glob("*/part-*.json"))
-    foreign = None
-    for record in records:
+def _records(task_dir: Path) -> list[tuple[Path, dict]]:
+    """The manifest and every shard record in a task folder (those of format 1 too), readable ones only."""
+    paths = [task_dir / "manifest.json", *sorted((task_dir / RECORDS_DIR).glob("*/part-*.json")),
+             *sorted(task_dir.glob(_FORMAT_1_FILES[0]))]
+    found = []
+    for path in paths:
         try:
-            found = json.loads(record.read_text())
+            found.append((path, json.loads(path.read_text())))
         except (OSError, ValueError):
-            found = {}
-        if any(found.get(key) != value for key, value in ours.items()):
-            foreign = f"{record} belongs to another recipe or generator version"
+            continue  # missing or damaged: its shard is rebuilt
+    return found
+
+
+def _check_output_folder(task_dir: Path, recipe: Recipe, source, jobs: list[ShardJob], overwrite: bool) -> None:
+    """Refuse a folder holding data of another recipe, generator version or source folder, or
+    more examples than this run makes (an earlier run without --limit, or a larger one), unless
+    ``overwrite`` (then clear it)."""
+    ours = {"recipe_sha256": recipe.sha256(), "generator_version": GENERATOR_VERSION,
+            "source_sha256": _source_sha256(source)}
+    planned = {split: sum(j.stop - j.start for j in jobs if j.split == split) for split in SPLITS}
+    problem = None
+    for path, record in _records(task_dir):
+        if any(record.get(key) != value for key, value in ours.items()):
+            problem = (f"{path} belongs to another recipe, generator version or state of the source folder: "
+                       "refusing to mix data")
+        elif record.get("split") in planned and record.get("stop", 0) > planned[record["split"]]:
+            problem = (f"{path} records {record['split']} examples up to index {record['stop'] - 1}, and this run "
+                       f"(--limit) makes only {planned[record['split']]}: it would replace a larger dataset "
+                       "(write the smaller one elsewhere with --out)")
+        if problem:
             break
-    if foreign is None:
+    if problem is None:
         return
     if not overwrite:
-        raise GenerateError(f"{foreign}; refusing to mix data (use --overwrite to replace {task_dir})")
-    shutil.rmtree(task_dir)
+        raise GenerateError(f"{problem}; use --overwrite to replace {task_dir}")
+    for child in task_dir.iterdir():  # everything but the lock this run holds
+        if child.name != LOCK_FILE:
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
+
+
+def _die_with_parent(parent: int) -> None:
+    """Pool initializer: the kernel kills this worker when the process that started it dies,
+    even by kill -9 (Linux: prctl PR_SET_PDEATHSIG), so no orphan writes on."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
 
 
 def generate_task(task: str, out: str | Path = "data", limit: int | None = None, workers: int = 1,
                   options: Options = Options(), overwrite: bool = False, progress: bool = True) -> dict[str, Any]:
-    """Build (or finish building) one task under ``out/TASK``; returns its manifest."""
+    """Build (or finish building, or repair) one task under ``out/TASK``.
+
+    Returns its manifest, and under ``"rebuilt"`` the shards whose files were found missing or
+    damaged and rebuilt.
+    """
     recipe = get_recipe(task)
     if limit is not None and limit < 1:
         raise GenerateError(f"--limit must be >= 1, got {limit}")
     source = open_source(recipe, options.source_root, options.skip_bad)  # fail early on a bad source
+    if isinstance(source, FolderSource):  # and on too little (or too silent) audio for any split
+        try:
+            source.prepare({split: clips_needed(recipe, split, limit) for split in SPLITS})
+        except BadAudioError as exc:
+            raise GenerateError(f"{exc}; use --skip-bad to skip bad files") from None
     task_dir = Path(out) / recipe.name
-    _check_output_folder(task_dir, recipe, overwrite)
-    remove_stale_temps(task_dir)
     jobs = plan_shards(recipe, limit)
-    done = {job: meta for job in jobs if (meta := _finished(task_dir, recipe, job, options.formats))}
-    todo = [job for job in jobs if job not in done]
-    bar = tqdm(total=sum(j.stop - j.start for j in jobs), initial=sum(j.stop - j.start for j in done),
-               desc=f"generate {recipe.name}", unit="ex", disable=not progress)
-    with bar:
-        if workers <= 1:
-            for job in todo:
-                done[job] = _run_shard(recipe, task_dir, job, options)
-                bar.update(job.stop - job.start)
-        else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                futures = {pool.submit(_run_shard, recipe, task_dir, job, options): job for job in todo}
-                try:
-                    for future in as_completed(futures):
-                        done[futures[future]] = future.result()
-                        bar.update(futures[future].stop - futures[future].start)
-                except BaseException:
-                    pool.shutdown(cancel_futures=True)
-                    raise
-    if "wav" in options.formats:
-        _write_wav_metadata(task_dir / "wav", jobs)
-    manifest = _manifest(recipe, source, jobs, done, limit, options)
-    write_json(task_dir / "manifest.json", manifest)
-    return manifest
+    with folder_lock(task_dir):
+        _check_output_folder(task_dir, recipe, source, jobs, overwrite)
+        for pattern in _FORMAT_1_FILES:
+            for path in task_dir.glob(pattern):
+                path.unlink()
+        remove_stale_temps(task_dir)
+        done, rebuilt = {}, []
+        for job in jobs:
+            if (record := _matching_record(task_dir, recipe, source, job, options.formats)) is not None:
+                if _intact(task_dir, record):
+                    done[job] = record
+                else:
+                    rebuilt.append(f"{job.split}/{job.name}")
+        todo = [job for job in jobs if job not in done]
+        bar = tqdm(total=sum(j.stop - j.start for j in jobs), initial=sum(j.stop - j.start for j in done),
+                   desc=f"generate {recipe.name}", unit="ex", disable=not progress)
+        with bar:
+            if workers <= 1:
+                for job in todo:
+                    done[job] = _run_shard(recipe, source, task_dir, job, options)
+                    bar.update(job.stop - job.start)
+            else:
+                with ProcessPoolExecutor(max_workers=workers, initializer=_die_with_parent,
+                                         initargs=(os.getpid(),)) as pool:
+                    futures = {pool.submit(_run_shard, recipe, source, task_dir, job, options): job for job in todo}
+                    try:
+                        for future in as_completed(futures):
+                            done[futures[future]] = future.result()
+                            bar.update(futures[future].stop - futures[future].start)
+                    except BaseException:
+                        pool.shutdown(cancel_futures=True)
+                        raise
+        if "wav" in options.formats:
+            _write_wav_metadata(task_dir, jobs)
+        manifest = _manifest(recipe, source, jobs, done, limit, options)
+        write_json(task_dir / "manifest.json", manifest)
+    return {**manifest, "rebuilt": rebuilt}
 
 
-def _write_wav_metadata(wav_dir: Path, jobs: list[ShardJob]) -> None:
-    """Join the WAV parts' CSVs into ``wav/metadata.csv`` (one header, examples in order)."""
-    with atomic_path(wav_dir / "metadata.csv") as temp:
-        with open(temp, "w") as handle:
-            for i, job in enumerate(jobs):
-                lines = (wav_dir / job.split / f"{job.name}.csv").read_text().splitlines(keepends=True)
-                handle.writelines(lines if i == 0 else lines[1:])
+def _write_wav_metadata(task_dir: Path, jobs: list[ShardJob]) -> None:
+    """Join the WAV parts of each split into ``wav/SPLIT/metadata.csv`` (one header, examples in order)."""
+    for split in SPLITS:
+        with atomic_path(task_dir / WAV_DIR / split / "metadata.csv") as temp:
+            with open(temp, "w") as handle:
+                handle.write(",".join(WAV_FIELDS) + "\n")
+                for job in (j for j in jobs if j.split == split):
+                    handle.writelines(wav_part_path(task_dir, split, job.name).read_text().splitlines(True)[1:])
 
 
 def _manifest(recipe: Recipe, source, jobs: list[ShardJob], done: dict, limit: int | None,
               options: Options) -> dict[str, Any]:
     splits: dict[str, Any] = {}
     for split in SPLITS:
-        shards = [
-            {"file": f"{job.split}/{job.name}.parquet", "start": job.start, "stop": job.stop,
-             "sha256": done[job]["sha256"]}
-            for job in jobs if job.split == split
-        ]
         split_jobs = [job for job in jobs if job.split == split]
+        skipped = Skipped()
+        for job in split_jobs:
+            skipped.add(Skipped(Counter(done[job]["skipped"]["segments"]), done[job]["skipped"]["files"]))
+        skips = skipped.to_dict()
         splits[split] = {
-            "examples": sum(s["stop"] - s["start"] for s in shards),
+            "examples": sum(job.stop - job.start for job in split_jobs),
             "seconds": sum(done[j]["seconds"] for j in split_jobs),
-            "skipped_segments": {k: sum(done[j]["skipped"][k] for j in split_jobs) for k in ("silent", "bad")},
+            "skipped_segments": skips["segments"],  # per reason (SEGMENT_SKIP_REASONS)
+            "bad_files": skips["files"],  # found bad while reading (--skip-bad): name -> reason
             "level": recipe.splits[split].levels,
-            "shards": shards,
+            "shards": [{"file": f"{job.split}/{job.name}.parquet", "start": job.start, "stop": job.stop,
+                        "sha256": done[job]["sha256"]} for job in split_jobs],
         }
     fingerprint = combined_sha256([recipe.sha256()] + [s["sha256"] for sp in splits.values() for s in sp["shards"]])
     return {
@@ -285,7 +377,9 @@ def _manifest(recipe: Recipe, source, jobs: list[ShardJob], done: dict, limit: i
         "generator_version": GENERATOR_VERSION,
         "recipe": recipe.to_dict(),
         "recipe_sha256": recipe.sha256(),
+        "source_sha256": _source_sha256(source),
         "limit": limit,
+        "skip_bad": options.skip_bad,
         "formats": list(options.formats),
         "effect_backend": options.backend,
         "source": source.describe(),
@@ -317,9 +411,7 @@ def regenerate_example(task: str, example: str, out: str | Path = "data", option
     task_dir = Path(out) / recipe.name
     wav_files: tuple[Path, ...] = ()
     if "wav" in options.formats:
-        wav_dir = task_dir / "wav"
-        write_wav_part(wav_dir, wav_dir / "only" / f"{row['id']}.csv", [row])
-        wav_files = tuple(wav_dir / p for p in wav_names(row).values())
+        wav_files = tuple(write_wav_pairs(task_dir / WAV_DIR / "only", [row]))
     try:
         stored = next((r for r in iter_examples(task_dir, split, columns=["id", "sha256"]) if r["id"] == row["id"]), None)
     except DataError:

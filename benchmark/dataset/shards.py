@@ -1,6 +1,17 @@
 """The on-disk format of a generated task, written and read here: a manifest, Parquet shards
 (and optional WAV pairs), and hashes.
 
+Layout of a task folder (``DATA/TASK``)::
+
+    manifest.json                     recipe, versions, counts, skips, shard hashes, fingerprint
+    {train,val,test}/part-NNNNN.parquet   the examples (only these in the split folders)
+    wav/{train,val,test}/             with --format wav|both: ID_clean.wav, ID_distorted.wav and
+                                      metadata.csv (Hugging Face audiofolder convention)
+    .records/SPLIT/part-NNNNN.json    one record per finished shard: recipe hash, row range, hash,
+                                      size and SHA-256 of each file written (resume and repair)
+    .records/wav/SPLIT/part-NNNNN.csv the WAV metadata of one shard, joined into metadata.csv
+    .lock                             held by the `bench generate` writing the folder
+
 One row per example (:class:`Example`). Audio columns are ``list<float32>``; every other
 column is a scalar, so ``pandas.read_parquet`` reads a shard without this package. Each row
 carries the SHA-256 of its content (``example_sha256``); a shard's hash is the hash of its
@@ -118,33 +129,50 @@ def read_shard(path: Path, columns: list[str] | None = None) -> list[dict[str, A
     return rows_from_table(pq.read_table(path, columns=columns))
 
 
+RECORDS_DIR, WAV_DIR = ".records", "wav"  # hidden from Hugging Face `datasets`, which skips dot-folders
+WAV_FIELDS = [n for n, _ in SCALAR_FIELDS] + [f"{name}_file_name" for name in AUDIO_COLUMNS] + ["sha256"]
+
+
+def record_path(task_dir: Path, split: str, part: str) -> Path:
+    """The JSON record of a finished shard (``part``: e.g. ``part-00000``)."""
+    return task_dir / RECORDS_DIR / split / f"{part}.json"
+
+
+def wav_part_path(task_dir: Path, split: str, part: str) -> Path:
+    """The WAV metadata (CSV) of one shard."""
+    return task_dir / RECORDS_DIR / WAV_DIR / split / f"{part}.csv"
+
+
 def wav_names(row: dict[str, Any]) -> dict[str, str]:
-    """File names of an example's WAV pair, relative to the task's ``wav/`` folder."""
-    return {name: f"{row['split']}/{row['id']}_{name}.wav" for name in AUDIO_COLUMNS}
+    """File names of an example's WAV pair, in its split's folder ``wav/SPLIT/``."""
+    return {name: f"{row['id']}_{name}.wav" for name in AUDIO_COLUMNS}
 
 
-def write_wav_part(wav_dir: Path, part_csv: Path, rows: list[dict[str, Any]]) -> None:
-    """Write each row's clean/distorted pair as float32 WAV, then the part's metadata CSV.
-
-    The CSV is written last (atomically), so its presence marks the part as complete.
-    """
+def write_wav_pairs(folder: Path, rows: list[dict[str, Any]]) -> list[Path]:
+    """Write each row's clean/distorted pair into ``folder`` as float32 WAV files; returns their paths."""
+    written = []
     for row in rows:
-        for name, rel in wav_names(row).items():
-            with atomic_path(wav_dir / rel) as temp:
+        for name, file_name in wav_names(row).items():
+            with atomic_path(folder / file_name) as temp:
                 sf.write(temp, row[name], row["sample_rate"], subtype="FLOAT", format="WAV")
+            written.append(folder / file_name)
+    return written
+
+
+def write_wav_part(part_csv: Path, rows: list[dict[str, Any]]) -> None:
+    """The WAV metadata of some rows: every scalar, ``clean_file_name`` and ``distorted_file_name``
+    (relative to the split's WAV folder) and ``sha256``; written atomically."""
     with atomic_path(part_csv) as temp:
         with open(temp, "w", newline="") as handle:
-            fields = [n for n, _ in SCALAR_FIELDS] + ["clean_wav", "distorted_wav", "sha256"]
-            writer = csv.DictWriter(handle, fieldnames=fields)
+            writer = csv.DictWriter(handle, fieldnames=WAV_FIELDS)
             writer.writeheader()
             for row in rows:
-                names = wav_names(row)
-                writer.writerow({**scalars(row), "clean_wav": names["clean"],
-                                 "distorted_wav": names["distorted"], "sha256": row["sha256"]})
+                files = {f"{name}_file_name": file_name for name, file_name in wav_names(row).items()}
+                writer.writerow({**scalars(row), **files, "sha256": row["sha256"]})
 
 
-def read_wav_part(wav_dir: Path, part_csv: Path) -> list[dict[str, Any]]:
-    """Rows of a WAV part, typed like Parquet rows, audio read back from the WAV files."""
+def read_wav_part(folder: Path, part_csv: Path) -> list[dict[str, Any]]:
+    """Rows of WAV metadata, typed like Parquet rows, audio read back from the WAV files in ``folder``."""
     kinds = dict(SCALAR_FIELDS)
     rows = []
     with open(part_csv, newline="") as handle:
@@ -159,7 +187,7 @@ def read_wav_part(wav_dir: Path, part_csv: Path) -> list[dict[str, Any]]:
                 else:
                     row[name] = text
             for name in AUDIO_COLUMNS:
-                row[name] = sf.read(wav_dir / record[f"{name}_wav"], dtype="float32")[0]
+                row[name] = sf.read(folder / record[f"{name}_file_name"], dtype="float32")[0]
             row["sha256"] = record["sha256"]
             rows.append(row)
     return rows
@@ -175,7 +203,10 @@ def load_manifest(task_dir: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise DataError(f"{path} not found: build the task first, e.g. `bench generate --task {Path(task_dir).name} "
                         f"--out {Path(task_dir).parent}`")
-    return json.loads(path.read_text())
+    try:
+        return json.loads(path.read_text())
+    except ValueError as exc:
+        raise DataError(f"{path}: not valid JSON ({exc}); run the same `bench generate` again to rewrite it") from None
 
 
 def shard_paths(task_dir: str | Path, split: str) -> list[Path]:
@@ -188,18 +219,33 @@ def shard_paths(task_dir: str | Path, split: str) -> list[Path]:
     return [Path(task_dir) / shard["file"] for shard in manifest["splits"][split]["shards"]]
 
 
-def iter_examples(task_dir: str | Path, split: str, columns: list[str] | None = None) -> Iterator[Example]:
+def _read_table(path: Path, columns: list[str] | None = None) -> pa.Table:
+    """One shard; DataError naming it when it is missing or not readable Parquet."""
+    try:
+        return pq.read_table(path, columns=columns)
+    except (OSError, pa.ArrowException) as exc:
+        raise DataError(f"{path}: cannot be read as a Parquet shard ({exc}); run the same `bench generate` again "
+                        "to rebuild damaged shards") from None
+
+
+def iter_examples(task_dir: str | Path, split: str, columns: list[str] | None = None,
+                  check_hashes: bool = False) -> Iterator[Example]:
     """Examples of a split in index order, one dict each; audio columns as float32 numpy arrays.
 
     ``columns`` restricts what is read (e.g. leave out ``clean`` when only the input is needed).
+    ``check_hashes`` reads every column and checks each row against its stored SHA-256 (1.5 ms
+    per 10 s example, measured), raising DataError naming the shard and example on a mismatch.
     """
     for path in shard_paths(task_dir, split):
-        yield from rows_from_table(pq.read_table(path, columns=columns))
+        rows = rows_from_table(_read_table(path, None if check_hashes else columns))
+        for row in rows:
+            if check_hashes and example_sha256(row) != row["sha256"]:
+                raise DataError(f"{path}: example {row['id']} does not match its stored sha256 (the shard is "
+                                "damaged); run the same `bench generate` again to rebuild it")
+            yield row if columns is None or not check_hashes else {name: row[name] for name in columns}
 
 
 def read_metadata(task_dir: str | Path, split: str) -> pd.DataFrame:
     """Every column but the audio, for a split, as a DataFrame (one row per example)."""
-    paths = shard_paths(task_dir, split)
-    schema = pq.read_schema(paths[0])
-    columns = [name for name in schema.names if name not in AUDIO_COLUMNS]
-    return pd.concat([pq.read_table(p, columns=columns).to_pandas() for p in paths], ignore_index=True)
+    columns = [name for name, _ in SCALAR_FIELDS] + ["sha256"]
+    return pd.concat([_read_table(p, columns).to_pandas() for p in shard_paths(task_dir, split)], ignore_index=True)

@@ -2,7 +2,9 @@
 
 Three levels of checks: each row's content against its stored SHA-256; each shard and the
 dataset fingerprint against the manifest; and each example regenerated from the recipe
-(all of them, or an evenly spaced sample) against the stored bytes.
+(all of them, or an evenly spaced sample) against the stored bytes. A dataset built with
+``--skip-bad`` is regenerated the same way, and the files skipped at scan time must be the
+ones its manifest records.
 """
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ from tqdm import tqdm
 
 from .generate import Options, make_example
 from .recipes import SPLITS, parse_recipe
-from .shards import AUDIO_COLUMNS, combined_sha256, example_sha256, load_manifest, read_shard, read_wav_part, scalars
+from .shards import (AUDIO_COLUMNS, WAV_DIR, combined_sha256, example_sha256, load_manifest, read_shard,
+                     read_wav_part, scalars, wav_part_path)
 from .sources import open_source
 
 
@@ -33,8 +36,8 @@ class Report:
 def _stored_rows(task_dir: Path, manifest: dict, shard: dict) -> list[dict[str, Any]]:
     if "parquet" in manifest["formats"]:
         return read_shard(task_dir / shard["file"])
-    part = Path(shard["file"]).with_suffix(".csv")
-    return read_wav_part(task_dir / "wav", task_dir / "wav" / part)
+    split, part = Path(shard["file"]).parent.name, Path(shard["file"]).stem
+    return read_wav_part(task_dir / WAV_DIR / split, wav_part_path(task_dir, split, part))
 
 
 def _differences(stored: dict[str, Any], fresh: dict[str, Any]) -> list[str]:
@@ -55,8 +58,16 @@ def verify_task(task_dir: str | Path, sample: int | None = None, source_root: st
         report.problems.append(f"{task_dir}/manifest.json: recipe hash {recipe.sha256()[:12]} differs from the "
                                f"recorded {manifest['recipe_sha256'][:12]}")
     root = source_root or manifest["source"].get("root")
-    source = open_source(recipe, root)
-    options = Options(root, backend="numpy")
+    skip_bad = manifest.get("skip_bad", False)
+    source = open_source(recipe, root, skip_bad)
+    recorded, found = manifest["source"].get("skipped_files") or {}, source.describe().get("skipped_files", {})
+    if isinstance(recorded, list):  # format 1 recorded the names only
+        recorded, found = dict.fromkeys(recorded, "skipped"), dict.fromkeys(found, "skipped")
+    for name in sorted(set(recorded) | set(found)):
+        if recorded.get(name) != found.get(name):
+            report.problems.append(f"source file {name}: skipped at generation as {recorded.get(name, 'nothing')}, "
+                                   f"now as {found.get(name, 'nothing')} (the source folder changed)")
+    options = Options(root, skip_bad=skip_bad, backend="numpy")
     shard_hashes = []
     total = sum(s["examples"] for s in manifest["splits"].values())
     with tqdm(total=total, desc=f"verify {recipe.name}", unit="ex", disable=not progress) as bar:

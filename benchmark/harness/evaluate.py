@@ -56,7 +56,7 @@ def _batches(task_dir: Path, split: str, batch_size: int) -> Iterator[list[dict[
     """Consecutive examples of equal length, at most ``batch_size`` at a time."""
     batch: list[dict[str, Any]] = []
     columns = ["id", "index", "level", "gain_db", "target_sdr_db", "sample_rate", "clean", "distorted"]
-    for row in iter_examples(task_dir, split, columns=columns):
+    for row in iter_examples(task_dir, split, columns=columns, check_hashes=True):  # refuses damaged rows
         if batch and (len(batch) == batch_size or len(row["clean"]) != len(batch[0]["clean"])):
             yield batch
             batch = []

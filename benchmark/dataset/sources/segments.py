@@ -1,4 +1,5 @@
-"""What every clean source gives: a segment per (split, key), seeded draws, the silence rule.
+"""What every clean source gives: a segment per (split, key), seeded draws, the silence rule,
+and the record of what was skipped and why.
 
 Every source answers one question, ``segment(split, key, seconds)``: the clean mono
 segment that candidate number ``key`` of a split gets, at the task's sample rate. The
@@ -8,7 +9,9 @@ of a clip that is readable and not near-silent.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -21,13 +24,46 @@ if TYPE_CHECKING:
 SPLIT_CODES = {"train": 0, "val": 1, "test": 2}
 STREAM_SEGMENT, STREAM_SLOTS = 0, 2  # rng streams; stream 1 draws the effect level, 3 the drawn parameters
 
+# Why a file is skipped (by --skip-bad, or an error without it), as the manifest counts them.
+FILE_SKIP_REASONS = {
+    "unreadable": "not an audio file libsndfile can decode",
+    "truncated": "shorter than its header (or container) says",
+    "too_short": "shorter than its split's segments",
+    "non_finite": "NaN or Inf samples",
+    "silent": "silent throughout (no part passes the recipe's silence rule)",
+}
+# Why a candidate segment is skipped: near-silent (always, by the recipe's silence rule), or
+# drawn from a file found bad while reading it (with --skip-bad).
+SEGMENT_SKIP_REASONS = ("near_silent", *FILE_SKIP_REASONS)
+
 
 class SourceError(BenchmarkError, ValueError):
     """A source folder or audio file cannot be used; the message names it."""
 
 
 class BadAudioError(SourceError):
-    """An audio file is unreadable or truncated (``--skip-bad`` skips such files)."""
+    """An audio file that ``--skip-bad`` skips: ``name`` (relative to the source root) and
+    ``reason``, a key of ``FILE_SKIP_REASONS``; the message names the full path."""
+
+    def __init__(self, path: Path, name: str, reason: str, detail: str):
+        super().__init__(f"{path}: {detail}")
+        self.name, self.reason = name, reason
+
+
+@dataclass
+class Skipped:
+    """Candidate segments skipped, per reason, and the files found bad (relative name -> reason)."""
+
+    segments: Counter = field(default_factory=Counter)
+    files: dict[str, str] = field(default_factory=dict)
+
+    def add(self, other: Skipped) -> None:
+        self.segments.update(other.segments)
+        self.files.update(other.files)
+
+    def to_dict(self) -> dict:
+        return {"segments": {r: self.segments[r] for r in SEGMENT_SKIP_REASONS},
+                "files": dict(sorted(self.files.items()))}
 
 
 @dataclass(frozen=True)
@@ -58,26 +94,42 @@ def is_near_silent(audio: np.ndarray, sample_rate: int, rule: SilenceRule) -> bo
     return float(np.mean(frame_db >= rule.active_frame_dbfs)) < rule.min_active_fraction
 
 
-def draw_clean_segment(source, split: str, clip: int, seconds: float, clips: int, rule: SilenceRule,
-                       skip_bad: bool, max_attempts: int = 100) -> tuple[Segment, dict[str, int]]:
-    """The clean segment of clip number ``clip``: the first candidate ``clip + attempt*clips``
-    that is readable and not near-silent. Returns it with the counts of skipped candidates.
+def try_candidate(source, split: str, key: int, seconds: float, rule: SilenceRule, skip_bad: bool,
+                  skipped: Skipped) -> Segment | None:
+    """The segment of one candidate if it is usable; else None, with the reason counted in ``skipped``.
 
     A bad or silent file raises BadAudioError unless ``skip_bad``, which skips its segments.
     """
-    skipped = {"silent": 0, "bad": 0}
+    try:
+        segment = source.segment(split, key, seconds)
+        if not is_near_silent(segment.audio, source.sample_rate, rule):
+            return segment
+        source.check_file_not_silent(segment)
+        skipped.segments["near_silent"] += 1
+    except BadAudioError as exc:
+        if not skip_bad:
+            raise
+        skipped.segments[exc.reason] += 1
+        skipped.files[exc.name] = exc.reason
+    return None
+
+
+def draw_clean_segment(source, split: str, clip: int, seconds: float, clips: int, rule: SilenceRule,
+                       skip_bad: bool, max_attempts: int = 100) -> tuple[Segment, Skipped]:
+    """The clean segment of clip number ``clip``, and what was skipped to find it.
+
+    Candidates are ``clip + attempt*clips``; a source with a finite set of non-overlapping slots
+    in a split (``source.slotted_splits``: folder val/test) assigns those itself, so that a
+    skipped slot costs one slot, not a clip.
+    """
+    if split in getattr(source, "slotted_splits", ()):
+        return source.slot_segment(split, clip, seconds)
+    skipped = Skipped()
     for attempt in range(max_attempts):
-        try:
-            segment = source.segment(split, clip + attempt * clips, seconds)
-            if not is_near_silent(segment.audio, source.sample_rate, rule):
-                return segment, skipped
-            source.check_file_not_silent(segment)
-            skipped["silent"] += 1
-        except BadAudioError:
-            if not skip_bad:
-                raise
-            skipped["bad"] += 1
+        segment = try_candidate(source, split, clip + attempt * clips, seconds, rule, skip_bad, skipped)
+        if segment is not None:
+            return segment, skipped
     raise SourceError(
         f"{source.name} {split} clip {clip}: no usable segment in {max_attempts} draws "
-        f"({skipped['silent']} near-silent, {skipped['bad']} bad); is the source mostly silent?"
+        f"({', '.join(f'{n} {r}' for r, n in skipped.segments.items())}); is the source mostly silent?"
     )
