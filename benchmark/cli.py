@@ -31,6 +31,25 @@ def _folder(path: str | Path, flag: str) -> Path:
 FORMATS = {"parquet": ("parquet",), "wav": ("wav",), "both": ("parquet", "wav")}
 
 
+def _add_fad_flags(parser: argparse.ArgumentParser) -> None:
+    from .metrics.fad import EMBEDDING_MODELS
+
+    parser.add_argument("--fad-model", choices=list(EMBEDDING_MODELS), default="vggish",
+                        help="embedding model of FAD (default vggish)")
+    parser.add_argument("--fad-weights", metavar="PATH",
+                        help="its weights file, e.g. vggish-10086976.pth (checked by SHA-256; never downloaded); "
+                             "without it FAD is not computed")
+
+
+def _fad_embedder(args: argparse.Namespace):
+    """The FAD embedding model the flags ask for, loaded once; None without --fad-weights."""
+    if not args.fad_weights:
+        return None
+    from .metrics.fad import load_embedding_model
+
+    return load_embedding_model(args.fad_model, args.fad_weights, args.device)
+
+
 def _cmd_tasks(args: argparse.Namespace) -> int:
     print(f"{'task':<20} {'source':<13} {'effect':<22} {'level':<9} {'train':>6} {'val':>5} {'test':>5}  description")
     for name in known_tasks():
@@ -124,9 +143,10 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from .harness.summary import format_summary
 
     _folder(args.results, "--results")
+    fad = _fad_embedder(args)
     for task in args.task or list(DEFAULT_TASKS):
         summary = evaluate(args.submission, task, args.data, args.results, device=args.device,
-                           batch_size=args.batch_size, timeout=args.timeout, name=args.name)
+                           batch_size=args.batch_size, timeout=args.timeout, name=args.name, fad=fad)
         print(format_summary(summary) + ("  (up to date, not re-run)" if summary.get("reused") else ""))
     return 0
 
@@ -159,7 +179,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .pipeline import run
 
     out = Path(args.out or paths.leaderboard_dir())
-    run(args.data, args.results, args.task, args.device, args.workers, out)
+    run(args.data, args.results, args.task, args.device, args.workers, out, _fad_embedder(args))
     print(f"leaderboard written to {out}/README.md and {out}/index.html")
     return 0
 
@@ -194,7 +214,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         write_markdown(rows, leaderboard / "paper-demo.md")
         extra = published_entries(rows)
     moved = check(args.data, args.results, args.update, args.device, args.workers,
-                  leaderboard / "published.json", extra, args.task)
+                  leaderboard / "published.json", extra, args.task, _fad_embedder(args))
     if args.update:
         print(f"rewrote {leaderboard / 'published.json'}")
         return 0
@@ -246,6 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--device", default="cpu", help="passed to Model(task, device), e.g. cuda")
     ev.add_argument("--batch-size", type=_positive_int, default=8)
     ev.add_argument("--timeout", type=float, default=600.0, help="seconds allowed per batch (default 600)")
+    _add_fad_flags(ev)
     ev.set_defaults(run=_cmd_evaluate)
 
     tr = sub.add_parser("train", help="train a neural baseline on a generated task")
@@ -284,6 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     rn.add_argument("--out", help="board folder (default: the repository's leaderboard/)")
     rn.add_argument("--device", default="cpu")
     rn.add_argument("--workers", type=_positive_int, default=2, help="generation workers (default 2)")
+    _add_fad_flags(rn)
     rn.set_defaults(run=_cmd_run)
 
     ck = sub.add_parser("check", help="recompute the published leaderboard numbers; fail if one moved")
@@ -295,6 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
     ck.add_argument("--update", action="store_true", help="rewrite published.json (a deliberate, reviewed act)")
     ck.add_argument("--device", default="cpu")
     ck.add_argument("--workers", type=_positive_int, default=2)
+    _add_fad_flags(ck)
     ck.set_defaults(run=_cmd_check)
 
     pd_ = sub.add_parser("paper-demo", help="score the paper's demo outputs and our baselines on its clips")

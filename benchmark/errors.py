@@ -8,5 +8,5 @@ class BenchmarkError(Exception):
 
     Each part of the package raises its own subclass (``RecipeError``, ``SourceError``,
     ``GenerateError``, ``DataError``, ``SubmissionError``, ``CheckpointError``,
-    ``TrainingError``, ``CheckError``).
+    ``TrainingError``, ``CheckError``, ``FadError``, ``VisqolUnavailable``).
     """

@@ -23,7 +23,7 @@ from .dataset import BENCHMARK_TASKS, DataError, generate_task, get_recipe, load
 from .errors import BenchmarkError
 from .harness.evaluate import evaluate
 from .harness.summary import format_summary
-from .metrics import METRICS
+from .metrics import METRICS, Embedder
 from .models import checkpoint_path
 from .report import render
 
@@ -63,8 +63,8 @@ def ensure_data(data: str | Path, tasks: list[str], workers: int = 2) -> list[st
 
 
 def evaluate_all(data: str | Path, results: str | Path, tasks: list[str], device: str = "cpu",
-                 batch_size: int = 8) -> list[dict[str, Any]]:
-    """Evaluate every registered baseline that has what it needs on every task."""
+                 batch_size: int = 8, fad: Embedder | None = None) -> list[dict[str, Any]]:
+    """Evaluate every registered baseline that has what it needs on every task (with FAD if ``fad``)."""
     summaries = []
     for baseline in BASELINES.values():
         for task in tasks:
@@ -72,7 +72,7 @@ def evaluate_all(data: str | Path, results: str | Path, tasks: list[str], device
                 print(f"{baseline.name} on {task}: skipped (no checkpoint; see baselines/checkpoints/README.md)")
                 continue
             summary = evaluate(paths.baselines_dir() / baseline.file, task, data, results, device, batch_size,
-                               name=baseline.name)
+                               name=baseline.name, fad=fad)
             print(format_summary(summary) + ("  (up to date)" if summary.get("reused") else ""))
             summaries.append(summary)
     return summaries
@@ -115,23 +115,25 @@ def compare(published: dict[str, Any], current: dict[str, dict[str, Any]]) -> li
 
 
 def run(data: str | Path = "data", results: str | Path = "results", tasks: list[str] | None = None,
-        device: str = "cpu", workers: int = 2, leaderboard: str | Path | None = None) -> list[dict[str, Any]]:
+        device: str = "cpu", workers: int = 2, leaderboard: str | Path | None = None,
+        fad: Embedder | None = None) -> list[dict[str, Any]]:
     """``bench run``: data, every baseline, the leaderboard (default: the repository's ``leaderboard/``)."""
     names = ensure_data(data, list(tasks or BENCHMARK_TASKS), workers)
-    summaries = evaluate_all(data, results, names, device)
+    summaries = evaluate_all(data, results, names, device, fad=fad)
     render(results, leaderboard or paths.leaderboard_dir())
     return summaries
 
 
 def check(data: str | Path = "data", results: str | Path = "results", update: bool = False,
           device: str = "cpu", workers: int = 2, published_path: str | Path | None = None,
-          extra: dict[str, dict[str, Any]] | None = None, tasks: list[str] | None = None) -> list[tuple[str, str, Any, Any]]:
+          extra: dict[str, dict[str, Any]] | None = None, tasks: list[str] | None = None,
+          fad: Embedder | None = None) -> list[tuple[str, str, Any, Any]]:
     """``bench check``: recompute the published numbers; returns what moved (empty: all held).
 
     ``extra`` adds more published entries (the paper-demo scores) to compare or update.
     """
     names = ensure_data(data, list(tasks or BENCHMARK_TASKS), workers)
-    current = published_numbers(evaluate_all(data, results, names, device))
+    current = published_numbers(evaluate_all(data, results, names, device, fad=fad))
     current.update(extra or {})
     path = Path(published_path or paths.leaderboard_dir() / "published.json")
     if update:

@@ -44,6 +44,17 @@ def require_binary(name: str) -> str:
     return path
 
 
+@pytest.fixture
+def one_torch_thread():
+    """Torch on one intra-op thread: on a shared 2-core machine, the OpenMP barriers of two
+    threads stall every op whenever another process holds a core (tests 10-20x slower)."""
+    torch = require_module("torch")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def require_paper_demo() -> Path:
     require(f"the paper's demo audio is not at {PAPER_DEMO}", PAPER_DEMO.is_dir())
     return PAPER_DEMO

@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import REPO_ROOT, require_module, require_paper_demo
+from conftest import REPO_ROOT, require_paper_demo
 
 from benchmark.effects import clip_to_sdr, plain_sdr
 from benchmark.metrics import si_sdr
@@ -100,16 +100,6 @@ def reference_cases() -> dict:
     }
     return {name: (batch, kwargs, np.stack([reference_declip(row, **kwargs) for row in batch]))
             for name, (batch, kwargs) in cases.items()}
-
-
-@pytest.fixture
-def one_torch_thread():
-    """Torch on one thread: on a loaded shared CPU, intra-op thread barriers stall every op."""
-    torch = require_module("torch")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.mark.parametrize("case", ["guitar", "noise"])

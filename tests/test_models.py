@@ -31,14 +31,7 @@ def audio(batch: int, length: int, seed: int = 1) -> "torch.Tensor":
     return torch.tanh(3.0 * x)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # one intra-op thread: on a shared 2-core machine, OpenMP barriers of 2 threads stall
-    # whenever another process holds a core (tests went from 3 s to > 60 s)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # with two threads: from 3 s to > 60 s
 
 
 @pytest.mark.parametrize("name", list(NETWORKS))

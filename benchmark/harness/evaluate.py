@@ -6,7 +6,8 @@ against the clean signal with the same metrics, and writes
 
 - ``results/SUBMISSION/TASK/metrics.parquet``: one row per example;
 - ``results/SUBMISSION/TASK/summary.json``: medians and quartiles, means with 95 %
-  confidence intervals per level, real-time factor, hashes and versions.
+  confidence intervals per level, real-time factor, hashes and versions, and FAD (one value
+  for all outputs, ``fad.py``) when an embedding model is given.
 
 Finished batches are kept in a hidden ``.partial-KEY`` folder, so an interrupted run
 resumes; the key hashes the submission (and the files it loads), the data fingerprint and
@@ -21,7 +22,7 @@ import math
 import shutil
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -31,8 +32,9 @@ from tqdm import tqdm
 from ..atomic import atomic_path, write_json
 from ..dataset.recipes import known_tasks
 from ..dataset.shards import DataError, iter_examples, load_manifest
-from ..metrics import METRICS, SCORED, score
+from ..metrics import METRICS, SCORED, Embedder, score
 from ..versions import package_versions
+from . import fad as fad_hook
 from .submission import SubmissionRunner, file_sha256
 from .summary import metric_columns, summarise
 
@@ -105,7 +107,8 @@ def _up_to_date(out_dir: Path, submission: Path, manifest: dict, split: str) -> 
     return None
 
 
-def _score_batch(runner: SubmissionRunner, batch: list[dict[str, Any]], task_rate: int) -> pd.DataFrame:
+def _score_batch(runner: SubmissionRunner, batch: list[dict[str, Any]], task_rate: int,
+                 on_restored: Callable[[np.ndarray, int], None] | None = None) -> pd.DataFrame:
     ids = [row["id"] for row in batch]
     clean = np.stack([row["clean"] for row in batch])
     distorted = np.stack([row["distorted"] for row in batch])
@@ -113,6 +116,8 @@ def _score_batch(runner: SubmissionRunner, batch: list[dict[str, Any]], task_rat
     oracle_clean = resample(clean, task_rate, model_rate) if runner.info["oracle"] else None
     restored, seconds = runner(resample(distorted, task_rate, model_rate), ids, clean=oracle_clean)
     restored = resample(restored, model_rate, task_rate, clean.shape[-1])
+    if on_restored is not None:
+        on_restored(restored, task_rate)
     metric_seconds: dict[str, float] = {}
     output = score(clean, restored, task_rate, metric_seconds)
     table = pd.DataFrame({name: [row[name] for row in batch]
@@ -128,8 +133,12 @@ def _score_batch(runner: SubmissionRunner, batch: list[dict[str, Any]], task_rat
 
 def evaluate(submission: str | Path, task: str, data: str | Path = "data", results: str | Path = "results",
              device: str = "cpu", batch_size: int = 8, timeout: float = 600.0, split: str = "test",
-             name: str | None = None, progress: bool = True) -> dict[str, Any]:
-    """Score one submission on one generated task; returns the summary (see module docstring)."""
+             name: str | None = None, progress: bool = True, fad: Embedder | None = None) -> dict[str, Any]:
+    """Score one submission on one generated task; returns the summary (see module docstring).
+
+    ``fad``: an embedding model (``benchmark.metrics.load_embedding_model``) to compute FAD
+    with (``harness/fad.py``); without it the summary's FAD fields are null.
+    """
     submission = Path(submission)
     task_dir = Path(data) / task
     if not (task_dir / "manifest.json").is_file() and task not in known_tasks():
@@ -138,7 +147,7 @@ def evaluate(submission: str | Path, task: str, data: str | Path = "data", resul
     manifest = load_manifest(task_dir)
     name = name or submission.stem
     out_dir = Path(results) / name / task
-    if (summary := _up_to_date(out_dir, submission, manifest, split)) is not None:
+    if (summary := _up_to_date(out_dir, submission, manifest, split)) is not None and fad_hook.reusable(summary, fad):
         return {**summary, "reused": True}
     with SubmissionRunner(submission, task, device, timeout) as runner:
         base = {"submission": name, "submission_file": str(submission), "task": task, "split": split,
@@ -162,12 +171,14 @@ def evaluate(submission: str | Path, task: str, data: str | Path = "data", resul
         with tqdm(total=total, desc=f"evaluate {name} on {task}", unit="ex", disable=not progress) as bar:
             for number, batch in enumerate(_batches(task_dir, split, batch_size)):
                 path = partial / f"batch-{number:05d}-{batch[0]['index']}.parquet"
-                if not path.is_file():
-                    table = _score_batch(runner, batch, task_rate)
+                stats = fad_hook.batch_stats_path(path, fad)
+                if not path.is_file() or (stats is not None and not stats.is_file()):
+                    table = _score_batch(runner, batch, task_rate, fad_hook.output_sink(stats, fad))
                     with atomic_path(path) as temp:
                         table.to_parquet(temp, index=False)
                 bar.update(len(batch))
-        table = pd.concat([pd.read_parquet(p) for p in sorted(partial.glob("batch-*.parquet"))], ignore_index=True)
+        batch_paths = sorted(partial.glob("batch-*.parquet"))
+        table = pd.concat([pd.read_parquet(p) for p in batch_paths], ignore_index=True)
         table = table.merge(input_scores(task_dir, manifest, split, Path(results), batch_size, progress), on="id")
         for m in METRICS:
             if m.gain_of:
@@ -182,6 +193,7 @@ def evaluate(submission: str | Path, task: str, data: str | Path = "data", resul
             "resampled": runner.info["sample_rate"] != task_rate, "files": files,
             "submission_sha256": submission_sha, "run_key": key, "wall_seconds": time.perf_counter() - start,
             **summarise(table, manifest["recipe"]["effect"]["level"]),
+            **fad_hook.fad_summary(fad, batch_paths, task_dir, manifest, split, Path(results)),
         }
     with atomic_path(out_dir / "metrics.parquet") as temp:
         table.to_parquet(temp, index=False)

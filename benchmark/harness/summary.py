@@ -74,6 +74,8 @@ def format_summary(summary: dict[str, Any]) -> str:
         columns = (m.name,) if m.gain_of else (f"{m.name}_input", m.name)
         cells = [_cell(summary["metrics"][column]) for column in columns]
         lines.append(f"  {m.name:<16} {'' if m.gain_of else cells[0]:>24} {cells[-1]:>24}")
+    if summary.get("fad") is not None:
+        lines.append(f"  {'fad (' + summary['fad_model']['name'] + ')':<16} {summary['fad_input']:>24.3f} {summary['fad']:>24.3f}")
     if summary.get("metric_seconds"):
         lines.append("  metric compute time of the outputs (s): "
                      + ", ".join(f"{name} {spent:.1f}" for name, spent in summary["metric_seconds"].items()))
