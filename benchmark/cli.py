@@ -159,7 +159,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
         torch.set_num_threads(args.threads)
     settings = TrainConfig(args.epochs, args.minutes, args.config, args.seed, args.batch_size, args.crop_seconds,
-                           args.lr, args.consistent, args.loss, args.peak_normalise)
+                           args.lr, args.consistent, args.loss, args.peak_normalise, args.lr_schedule)
     checkpoint = train(args.model, args.task, settings, args.data, args.out, args.device)
     print(f"{args.model} on {args.task}: best val SI-SDR {checkpoint['val_si_sdr']:.2f} dB at epoch "
           f"{checkpoint['best_epoch']} of {checkpoint['epochs']} ({checkpoint['train_seconds'] / 60:.1f} min, "
@@ -290,6 +290,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="waveform loss: -SDR (default) or -SI-SDR, each plus 0.1 x MR-STFT")
     tr.add_argument("--peak-normalise", action="store_true",
                     help="run the network on its input divided by the input's peak (scale-equivariant)")
+    tr.add_argument("--lr-schedule", choices=["constant", "plateau"], default="constant",
+                    help="constant (default), or halve the learning rate when the validation SI-SDR stalls")
     tr.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     tr.set_defaults(run=_cmd_train)
 

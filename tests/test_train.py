@@ -50,7 +50,7 @@ def test_training_is_deterministic_and_resumes_to_the_same_weights(data, tmp_pat
         assert torch.equal(a[name], b[name]), name
         assert torch.equal(a[name], c[name]), name
     curve = (tmp_path / "c" / "waveunet" / "tiny-od.csv").read_text().splitlines()
-    assert curve[0] == "epoch,train_loss,val_loss,val_si_sdr,seconds" and len(curve) == 3
+    assert curve[0] == "epoch,train_loss,val_loss,val_si_sdr,seconds,lr" and len(curve) == 3
     assert (tmp_path / "c" / "waveunet" / "tiny-od.png").read_bytes()[:4] == b"\x89PNG"
 
 
@@ -148,6 +148,22 @@ def test_peak_normalised_training_is_recorded_and_loaded_scale_equivariant(data,
         assert torch.allclose(net(8.0 * x), 8.0 * net(x), rtol=1e-5, atol=1e-6)
     with pytest.raises(TrainingError, match="unknown loss 'l3'"):
         train("waveunet", "tiny-od", TrainConfig(epochs=1, loss="l3"), data, tmp_path / "other", progress=False)
+
+
+def test_plateau_schedule_halves_the_learning_rate_when_validation_stalls_and_resumes(data, tmp_path, monkeypatch):
+    scores = iter([5.0, 6.0] + [6.0] * 10)  # improves once, then stalls
+    monkeypatch.setattr(benchmark.models.train, "_validate", lambda *args: (0.0, next(scores)))
+    torch.set_num_threads(1)
+    settings = TrainConfig(epochs=4, crop_seconds=0.5, batch_size=4, lr_schedule="plateau")
+    train("waveunet", "tiny-od", settings, data, tmp_path, progress=False)
+    resumed = train("waveunet", "tiny-od", TrainConfig(**{**settings.__dict__, "epochs": 8}), data, tmp_path,
+                    progress=False)
+    curve = [line.split(",") for line in (tmp_path / "waveunet" / "tiny-od.csv").read_text().splitlines()[1:]]
+    rates = [float(row[-1]) for row in curve]
+    patience = benchmark.models.train.PLATEAU_PATIENCE
+    # epochs 3.. do not improve: after the (patience + 1)-th of them the rate halves, from the next epoch on
+    assert rates[:3 + patience] == [1e-3] * (3 + patience) and rates[3 + patience:] == [5e-4]
+    assert resumed["lr_schedule"] == "plateau" and resumed["epochs"] == 8
 
 
 def test_missing_checkpoint_names_the_train_command():

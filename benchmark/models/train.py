@@ -2,7 +2,9 @@
 
 Random crops of the train split (seeded by seed, epoch and example), shuffled by a generator
 seeded by (seed, epoch); validation on the whole val split after every epoch (loss and
-mean SI-SDR). After each epoch the full state (weights, optimiser, history, best weights)
+mean SI-SDR); with ``lr_schedule="plateau"`` the learning rate halves whenever the
+validation SI-SDR has not improved for PLATEAU_PATIENCE epochs. After each epoch the full
+state (weights, optimiser, learning-rate schedule, history, best weights)
 is saved atomically to ``OUT/NAME/TASK.state.pt``, so an interrupted run resumes from its
 last finished epoch and, on CPU, ends with the same weights as an uninterrupted one.
 With ``consistent`` (hard-clipping tasks only) the network's output is projected onto the
@@ -34,7 +36,9 @@ from . import checkpoint_path
 from .checkpoints import CheckpointError, build_network, code_version, parameter_count, wrap
 from .losses import WAVEFORM_LOSSES, training_loss
 
-CURVE_FIELDS = ("epoch", "train_loss", "val_loss", "val_si_sdr", "seconds")
+CURVE_FIELDS = ("epoch", "train_loss", "val_loss", "val_si_sdr", "seconds", "lr")
+LR_SCHEDULES = ("constant", "plateau")
+PLATEAU_PATIENCE = 4  # epochs without a better validation SI-SDR before the learning rate halves
 
 
 def _validate(net: torch.nn.Module, val: DistortionDataset, device: str, batch_size: int,
@@ -107,6 +111,7 @@ class TrainConfig:
     consistent: bool = False  # hard-clipping tasks: project the output onto the consistent set
     loss: str = "sdr"  # waveform loss: "sdr" or "si_sdr" (benchmark.models.losses.WAVEFORM_LOSSES)
     peak_normalise: bool = False  # run the network on its input divided by the input's peak
+    lr_schedule: str = "constant"  # or "plateau": halve the learning rate when validation stalls
 
 
 def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data", out: str | Path = "runs",
@@ -133,18 +138,24 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
         torch.use_deterministic_algorithms(True)
     net, kwargs = build_network(name, settings.config)
     net.to(device)
+    if settings.lr_schedule not in LR_SCHEDULES:
+        raise TrainingError(f"unknown learning-rate schedule '{settings.lr_schedule}'; known: {', '.join(LR_SCHEDULES)}")
     if settings.loss not in WAVEFORM_LOSSES:
         raise TrainingError(f"unknown loss '{settings.loss}'; known: {', '.join(WAVEFORM_LOSSES)}")
     model = wrap(net, settings.peak_normalise, settings.consistent)  # what is trained and validated; net holds the weights
     optimiser = torch.optim.Adam(net.parameters(), lr=settings.lr)
+    schedule = torch.optim.lr_scheduler.ReduceLROnPlateau(optimiser, mode="max", factor=0.5, patience=PLATEAU_PATIENCE,
+                                                          threshold=0.01, threshold_mode="abs")
     run = {"model": name, "config": kwargs, "task": task, "data_fingerprint": manifest["fingerprint"],
            "seed": settings.seed, "batch_size": settings.batch_size, "crop_seconds": settings.crop_seconds, "lr": settings.lr,
-           "consistent": settings.consistent, "loss": settings.loss, "peak_normalised": settings.peak_normalise}
+           "consistent": settings.consistent, "loss": settings.loss, "peak_normalised": settings.peak_normalise,
+           "lr_schedule": settings.lr_schedule}
     history: list[dict[str, float]] = []
     best: dict[str, Any] = {"val_si_sdr": -np.inf, "weights": copy.deepcopy(net.state_dict()), "epoch": 0}
     if state_path.is_file():
         state = torch.load(state_path, map_location=device, weights_only=False)
-        for option, default in (("consistent", False), ("loss", "sdr"), ("peak_normalised", False)):
+        for option, default in (("consistent", False), ("loss", "sdr"), ("peak_normalised", False),
+                                ("lr_schedule", "constant")):
             state["run"].setdefault(option, default)  # states written before the option existed
         if state["run"] != run:
             differs = sorted(k for k in run if state["run"].get(k) != run[k])
@@ -152,6 +163,8 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
                                   f"delete it or choose another --out")
         net.load_state_dict(state["weights"])
         optimiser.load_state_dict(state["optimiser"])
+        if "schedule" in state:
+            schedule.load_state_dict(state["schedule"])
         history, best = state["history"], state["best"]
     train_set = DistortionDataset(task_dir, "train", crop=round(settings.crop_seconds * rate), seed=settings.seed)
     val_set = DistortionDataset(task_dir, "val")
@@ -186,13 +199,16 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
         seconds = time.perf_counter() - start
         spent += seconds
         history.append({"epoch": epoch, "train_loss": total / len(batches), "val_loss": val_loss,
-                        "val_si_sdr": val_score, "seconds": seconds})
+                        "val_si_sdr": val_score, "seconds": seconds, "lr": optimiser.param_groups[0]["lr"]})
         if val_score > best["val_si_sdr"]:
             best = {"val_si_sdr": val_score, "weights": copy.deepcopy(net.state_dict()), "epoch": epoch}
         if progress:
             tqdm.write(f"{name} {task} epoch {epoch}: train loss {total / len(batches):.3f}, "
                        f"val loss {val_loss:.3f}, val SI-SDR {val_score:.2f} dB ({seconds:.0f} s)")
+        if settings.lr_schedule == "plateau":
+            schedule.step(val_score)
         _save(state_path, {"run": run, "weights": net.state_dict(), "optimiser": optimiser.state_dict(),
+                           "schedule": schedule.state_dict(),
                            "history": history, "best": best})
         _write_curve(final_path.with_suffix(".csv"), history)
     plot_curve(final_path.with_suffix(".png"), history, f"{name} ({settings.config}) on {task}")
