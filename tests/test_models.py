@@ -37,7 +37,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")  # with two threads: fr
 @pytest.mark.parametrize("name", list(NETWORKS))
 def test_configs_and_api(name):
     module, class_name = load(name), NETWORKS[name]
-    assert set(module.CONFIGS) == {"small", "paper"}
+    assert {"small", "paper"} <= set(module.CONFIGS)
     small = sum(p.numel() for p in build(name).parameters())
     assert 5e4 <= small <= 1.5e6
     assert isinstance(build(name), torch.nn.Module)

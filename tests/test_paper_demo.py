@@ -64,6 +64,10 @@ def test_markdown_and_published_entries(rows, tmp_path):
     write_markdown(rows, tmp_path / "paper-demo.md")
     text = (tmp_path / "paper-demo.md").read_text()
     assert "## CEG_OD" in text and "| Demucs | the paper |" in text and "| IRM | ours |" in text
+    assert "**PEAQ ODG**" in text and "**R_nonlin**" in text
+    ceg_od = text.split("## CEG_OD")[1].split("## ")[0]
+    demucs = [line for line in ceg_od.splitlines() if line.startswith("| Demucs | the paper |")]
+    assert [line.rsplit("|", 2)[1].strip() for line in demucs] == ["37.90", "-1.18", "0.976"]  # paper.csv, CEG-OD
     entries = published_entries(rows)
     assert entries["paper-demo/CEG_OD/paper/Demucs"]["si_sdr.mean"] > 20
     assert "paper-demo/ST_HC/ours/passthrough" in entries

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import soundfile as sf
 from tqdm import tqdm
 
@@ -27,8 +28,10 @@ from ..effects import apply_effect
 from ..errors import BenchmarkError
 from ..harness.submission import SubmissionRunner
 from ..metrics import METRICS_BY_NAME
+from .paper import load_paper
 
 DEMO_KINDS = {"CEG_OD": "od", "CEG_HC": "hc", "ST_HC": "sdr"}  # demo task -> our task FAMILY-KIND
+PAPER_LABELS = {"CEG_OD": "CEG-OD", "CEG_HC": "CEG-HC", "ST_HC": "SignalTrain-HC"}  # demo task -> paper.csv's task
 PAPER_OUTPUTS = {"demucs": "Demucs", "waveunet": "Wave-U-Net", "crafx": "CRAFX", "umx": "UMX", "irm": "IRM",
                  "aspade": "A-SPADE"}
 ASPADE_DELAY = 256  # the paper's A-SPADE outputs are 256 samples early against the clean clip
@@ -139,22 +142,34 @@ def _label(method: str, source: str, weights: str) -> tuple[str, str]:
     return display_name(method), f"ours (weights: {weights})" if is_network else "ours"
 
 
+def _published_median(paper: pd.DataFrame, task: str, method: str, metric: str) -> str:
+    """The paper's published median of a metric for one of its methods (over its whole test set), or '–'."""
+    found = paper[(paper["paper_task"] == PAPER_LABELS[task]) & (paper["paper_method"] == method)
+                  & (paper["metric"] == metric) & (paper["statistic"] == "median") & paper["level"].isna()]
+    return f"{found['value'].iloc[0]:.{3 if metric == 'rnonlin' else 2}f}" if len(found) else "–"
+
+
 def demo_table(rows: list[dict[str, Any]], metric: str = "si_sdr") -> dict[str, dict[str, Any]]:
-    """Per demo task: header and rows (mean of ``metric`` over clips per level, and overall)."""
+    """Per demo task: header and rows (mean of ``metric`` over clips per level, overall mean and
+    median, and for the paper's outputs the median the paper published over its whole test set)."""
+    paper = load_paper()
     tables = {}
     for task in DEMO_KINDS:
         part = [r for r in rows if r["demo_task"] == task]
         levels = sorted({r["level"] for r in part})
         weights = {(r["source"], r["method"]): r.get("weights", "") for r in part}
         methods = sorted(weights, key=lambda m: (_label(m[1], m[0], weights[m])[0].lower(), m[0] != "paper"))
-        header = ["method", "output of", *[f"{lv:g}" for lv in levels], "mean"]
+        header = ["method", "output of", *[f"{lv:g}" for lv in levels], "mean", "median",
+                  "published median (paper's test set)"]
         body = []
         for source, method in methods:
             values = [[r[metric] for r in part if (r["source"], r["method"], r["level"]) == (source, method, lv)]
                       for lv in levels]
             means = [f"{np.mean(v):.2f}" if v else "–" for v in values]
-            overall = np.mean([x for v in values for x in v])
-            body.append([*_label(method, source, weights[source, method]), *means, f"{overall:.2f}"])
+            every = [x for v in values for x in v]
+            published = _published_median(paper, task, method, metric) if source == "paper" else ""
+            body.append([*_label(method, source, weights[source, method]), *means, f"{np.mean(every):.2f}",
+                         f"{np.median(every):.2f}", published])
         tables[task] = {"header": header, "rows": body}
     return tables
 
@@ -171,11 +186,13 @@ def published_entries(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 def write_markdown(rows: list[dict[str, Any]], path: str | Path) -> None:
     """``leaderboard/paper-demo.md``: one table per demo task."""
     lines = ["# The paper's demo clips, scored with our metrics", "",
-             "SI-SDR (dB) against the clean `tar.wav`, mean over the demo clips at each level (gain in "
-             "dB for CEG, input SDR in dB for SignalTrain); output and `tar.wav` are scaled alike so that the clean "
-             "clip peaks at 0.5, as in our tasks. \"the paper\": the outputs published on the paper's demo page "
-             "(A-SPADE aligned by 256 samples). \"ours\": our baselines run on the same `inp.wav`, brought to our "
-             "tasks' scale by one fitted gain, with the weights trained on the matching task named in the table (so they "
+             "SI-SDR (dB), PEAQ ODG and R_nonlin against the clean `tar.wav`: the mean over the demo clips at "
+             "each level (gain in dB for CEG, input SDR in dB for SignalTrain), then the mean and median over all "
+             "of them. Output and `tar.wav` are scaled alike so that the clean clip peaks at 0.5, as in our tasks. "
+             "\"the paper\": the outputs published on the paper's demo page (A-SPADE aligned by 256 samples), with, "
+             "in the last column, the median the paper published for that output over its whole test set (read off "
+             "its figures, `leaderboard/paper.csv`). \"ours\": our baselines run on the same `inp.wav`, brought to "
+             "our tasks' scale by one fitted gain, with the weights trained on the task named in the table (they "
              "never saw CEG or SignalTrain). IRM is an oracle. Regenerate with "
              "`bench paper-demo --demo-dir ../shared/paper-demo`.", ""]
     tables = {metric: demo_table(rows, metric) for metric in DEMO_METRICS}
