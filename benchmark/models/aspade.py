@@ -175,8 +175,8 @@ def _admm(
     """A-SPADE on a stack of windowed frames (frames, w) with their bounds; the best iterates.
 
     The frames still iterating are the first ``m`` rows of every array; the work arrays are
-    made once and written in place (``out=``). Per iteration: two FFTs, one selection and
-    ten passes over the arrays.
+    made once and written in place (``out=``). Per iteration: two FFTs, one selection
+    (``kth_largest``) and about ten passes over the arrays.
     """
     xp = backend.xp
     count, w = frames.shape
@@ -222,7 +222,7 @@ def _admm(
             z_bar = z_bar_all[:m]
         xp.subtract(z_bar, u, out=u)  # u holds z_bar - u until z is new
         signal = signal_all[:m]
-        backend.irfft(u, out=signal)  # A^H (z_bar - u), then the w samples after x zeroed
+        backend.irfft(u, out=signal)  # (m, 2w): A^H (z_bar - u) is its first w samples
         backend.clip(signal[:, :w], lower, upper, out=x)  # x = P(A^H (z_bar - u))
         backend.rfft(padded, out=z)  # z = A x
         xp.subtract(z, u, out=u)  # u + z - z_bar
