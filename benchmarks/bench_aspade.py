@@ -2,9 +2,10 @@
 
 On one clean synthetic guitar clip (``synth_guitar``, 16 kHz, peak 0.5):
 
-1. clipped to ``--sdr`` dB input SDR (``clip_to_sdr``), declipped once by the batched code
-   (NumPy) and once by the plain frame-by-frame reference (benchmark/models/aspade_reference.py):
-   wall-clock time of each, their ratio and the largest sample difference;
+1. clipped to ``--sdr`` dB input SDR (``clip_to_sdr``), declipped by the batched code (NumPy,
+   its FFTs ducc0's when installed) on one thread and on one thread per core, and once by the
+   plain frame-by-frame reference (benchmark/models/aspade_reference.py, one thread): wall-clock
+   and CPU time of each, the ratios and the largest sample difference;
 2. the batched code alone at each input SDR of the survey (1 ... 20 dB): time, real-time
    factor (audio duration / compute time, as the harness reports it: above 1 is faster
    than real time) and ΔSDR (dB).
@@ -12,13 +13,14 @@ On one clean synthetic guitar clip (``synth_guitar``, 16 kHz, peak 0.5):
 Times are wall-clock and CPU seconds of this process, after one warm-up call of the batched
 code on the clip's first second; on a machine shared with other jobs
 the CPU time is the steadier figure. The batched code iterates chunks of frames in one
-thread per core; the reference runs on one thread.
+thread per core unless told otherwise; the reference runs on one thread.
 
     python benchmarks/bench_aspade.py [--seconds 10] [--sdr 7] [--window 1024] [--no-reference]
 """
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import platform
 import time
@@ -40,6 +42,11 @@ def timed(function, *args, **kwargs) -> tuple[np.ndarray, float, float]:
     return result, time.perf_counter() - wall, time.process_time() - cpu
 
 
+def fft_library() -> str:
+    """The FFTs the batched code's NumPy backend runs: ducc0's when installed, else NumPy's."""
+    return "ducc0" if importlib.util.find_spec("ducc0") else "numpy.fft"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="clip length in seconds")
@@ -57,13 +64,17 @@ def main() -> None:
     aspade(clip_to_sdr(clean[:SAMPLE_RATE], args.sdr)[0], SAMPLE_RATE, window=window)  # warm-up: FFT plans, threads
     if not args.no_reference:
         clipped = clip_to_sdr(clean, args.sdr)[0]
-        batched, *batched_seconds = timed(aspade, clipped, SAMPLE_RATE, window=window)
+        batched = {threads: timed(aspade, clipped, SAMPLE_RATE, window=window, threads=threads)
+                   for threads in sorted({1, os.cpu_count() or 1})}
         reference, *reference_seconds = timed(reference_declip, clipped, window)
-        difference = np.max(np.abs(batched - reference))
-        print(f"\ninput SDR {args.sdr:g} dB, max |batched - frame by frame| = {difference:.1e}")
-        print("| | batched (s) | frame by frame (s) | ratio |\n|---|---:|---:|---:|")
-        for name, ours, theirs in zip(("wall", "CPU"), batched_seconds, reference_seconds):
-            print(f"| {name} | {ours:.1f} | {theirs:.1f} | {theirs / ours:.1f}x |")
+        difference = max(np.max(np.abs(restored - reference)) for restored, *_ in batched.values())
+        print(f"\ninput SDR {args.sdr:g} dB, FFTs: {fft_library()}, "
+              f"max |batched - frame by frame| = {difference:.1e}")
+        print("| | wall (s) | CPU (s) | frame by frame / batched: wall | CPU |\n|---|---:|---:|---:|---:|")
+        for threads, (_, *seconds) in batched.items():
+            ratios = " | ".join(f"{theirs / ours:.1f}x" for ours, theirs in zip(seconds, reference_seconds))
+            print(f"| batched, {threads} thread{'s' * (threads > 1)} | {seconds[0]:.1f} | {seconds[1]:.1f} | {ratios} |")
+        print(f"| frame by frame, 1 thread | {reference_seconds[0]:.1f} | {reference_seconds[1]:.1f} | | |")
 
     print("\n| input SDR (dB) | wall (s) | CPU (s) | real-time factor: audio s per wall s, per CPU s | ΔSDR (dB) |")
     print("|---:|---:|---:|---:|---:|")

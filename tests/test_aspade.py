@@ -8,6 +8,7 @@ at a time, full complex DFT, sorting for the hard thresholding. The batched solv
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -103,10 +104,15 @@ def reference_cases() -> dict:
 
 
 @pytest.mark.parametrize("case", ["guitar", "noise"])
-@pytest.mark.parametrize("backend", ["numpy", "torch"])
-def test_batched_equals_frame_by_frame(reference_cases, case, backend, request):
+@pytest.mark.parametrize("backend, fft", [("numpy", "ducc0"), ("numpy", "numpy.fft"), ("torch", "torch.fft")])
+def test_batched_equals_frame_by_frame(reference_cases, case, backend, fft, request, monkeypatch):
+    """Both backends, and the numpy backend with either FFT (ducc0's when installed)."""
     if backend == "torch":
         request.getfixturevalue("one_torch_thread")
+    if fft == "ducc0":
+        require_module("ducc0")
+    if fft == "numpy.fft":
+        monkeypatch.setitem(sys.modules, "ducc0", None)  # import ducc0 raises ImportError
     batch, kwargs, expected = reference_cases[case]
     restored = aspade(batch, backend=backend, **kwargs)
     assert np.max(np.abs(restored - expected)) < 1e-9
