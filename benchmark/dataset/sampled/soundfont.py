@@ -13,7 +13,6 @@ The file is memory-mapped, so only the samples a clip plays are read.
 from __future__ import annotations
 
 import functools
-import hashlib
 import mmap
 import struct
 from dataclasses import dataclass
@@ -203,11 +202,3 @@ def _voices(font: SoundFont, bank: int, program: int, key: int, velocity: int) -
             voices.append(Voice(font._samples[generators.pop(SAMPLE_ID)], tuple(sorted(generators.items()))))
     return voices
 
-
-def file_sha256(path: str | Path) -> str:
-    """SHA-256 of a file's bytes, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
