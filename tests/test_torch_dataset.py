@@ -8,11 +8,10 @@ import pytest
 import torch
 
 import benchmark.dataset.torch_dataset as torch_dataset
-from benchmark.dataset.generate import generate_task
 from benchmark.dataset.shards import iter_examples
 from benchmark.dataset.torch_dataset import DistortionDataset, ShardStream, audio_bytes, open_split
 from benchmark.models.train import TrainConfig, train
-from conftest import small_recipe
+from conftest import one_second_task
 
 CROP = 4000  # samples
 
@@ -20,13 +19,7 @@ CROP = 4000  # samples
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
     """A train split of 13 one-second examples in shards of 4 (the last shard holds 1)."""
-    root = tmp_path_factory.mktemp("torch-data")
-    recipe = small_recipe(root, "synth-od", name="tiny-od",
-                          splits={"train": {"clips": 13, "seconds": 1.0, "levels": "uniform"},
-                                  "val": {"clips": 2, "seconds": 1.0, "levels": "uniform"},
-                                  "test": {"clips": 1, "seconds": 1.0, "levels": "grid"}})
-    generate_task(recipe, root / "data", progress=False)
-    return root / "data" / "tiny-od"
+    return one_second_task(tmp_path_factory.mktemp("torch-data"), train_clips=13) / "tiny-od"
 
 
 def crops_by_id(dataset, epoch: int) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:

@@ -183,7 +183,7 @@ def evaluate(submission: str | Path, task: str, data: str | Path = "data", resul
         recipe = parse_recipe(manifest["recipe"], f"{task_dir / 'manifest.json'}")
         task_rate, hard_clipping = recipe.sample_rate, EFFECTS[recipe.effect.name].hard_clipping
         total = manifest["splits"][split]["examples"]
-        measured_on = {**machine(), "torch_threads": runner.info["torch_threads"]}
+        measured_on = machine()
         start = time.perf_counter()
         with tqdm(total=total, desc=f"evaluate {name} on {task}", unit="ex", disable=not progress) as bar:
             for number, batch in enumerate(_batches(task_dir, split, batch_size)):
@@ -205,7 +205,8 @@ def evaluate(submission: str | Path, task: str, data: str | Path = "data", resul
         summary = {
             **base, "applicable": True, "oracle": runner.info["oracle"],
             "num_parameters": runner.info["num_parameters"],
-            "clip_consistent_claimed": runner.info["clip_consistent"], "machine": measured_on,
+            "clip_consistent_claimed": runner.info["clip_consistent"],
+            "machine": {**measured_on, "torch_threads": runner.info["torch_threads"]},
             "model_sample_rate": runner.info["sample_rate"],
             "resampled": runner.info["sample_rate"] != task_rate, "files": files,
             "submission_sha256": submission_sha, "run_key": key, "wall_seconds": time.perf_counter() - start,

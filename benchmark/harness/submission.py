@@ -96,10 +96,12 @@ def load_model_class(path: str | Path) -> type[Submission]:
 
 
 class Timing(NamedTuple):
-    """Compute time of one batch in the child: wall-clock and CPU seconds (all threads)."""
+    """Compute time of one batch in the child: wall-clock and CPU seconds (all threads), and
+    torch's CPU thread count after it (None while the submission has not imported torch)."""
 
     wall: float
     cpu: float
+    torch_threads: int | None
 
 
 def _torch_threads() -> int | None:
@@ -137,7 +139,7 @@ def _child(conn, path: str, task: str, device: str) -> None:
         try:
             start, cpu = time.perf_counter(), time.process_time()
             restored = model(distorted, clean=clean) if clean is not None else model(distorted)
-            conn.send(("ok", restored, Timing(time.perf_counter() - start, time.process_time() - cpu)))
+            conn.send(("ok", restored, Timing(time.perf_counter() - start, time.process_time() - cpu, _torch_threads())))
         except Exception:
             conn.send(("error", f"Model.__call__ raised:\n{traceback.format_exc()}"))
 
@@ -222,6 +224,7 @@ class SubmissionRunner:
         if kind == "error":
             raise SubmissionError(f"{self.path} on {_span(ids)}: {payload[0]}")
         restored, timing = payload
+        self.info["torch_threads"] = timing.torch_threads  # a model may import torch only when first called
         try:
             return check_output(restored, distorted.shape, ids), timing
         except SubmissionError as exc:

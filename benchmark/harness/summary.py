@@ -102,11 +102,11 @@ def format_summary(summary: dict[str, Any]) -> str:
     lines = [f"{head} ({summary['examples']} examples; real-time factor {_factor(summary['real_time_factor'])} "
              f"wall, {_factor(summary.get('real_time_factor_cpu'))} per CPU second"
              + (", oracle" if summary.get("oracle") else "") + ")",
-             f"  {'metric':<16} {'input':>24} {'output':>24}   (median [Q1, Q3] over examples)"]
+             f"  {'metric':<16} {'input':>34} {'output':>34}   (median [Q1, Q3] over examples)"]
     for m in METRICS:
         columns = (m.name,) if m.gain_of else (f"{m.name}_input", m.name)
         cells = [_cell(summary["metrics"][column]) for column in columns]
-        lines.append(f"  {m.name:<16} {'' if m.gain_of else cells[0]:>24} {cells[-1]:>24}")
+        lines.append(f"  {m.name:<16} {'' if m.gain_of else cells[0]:>34} {cells[-1]:>34}")
     if (note := consistency_note(summary)) is not None:
         lines.append(f"  {note}")
     if summary.get("metric_seconds"):
@@ -115,5 +115,20 @@ def format_summary(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def non_finite(stats: dict[str, Any]) -> str:
+    """The counts of infinite and undefined scores behind a statistic, e.g. '6 × +∞'; '' when none."""
+    parts = [f"{stats.get(key, 0)} × {sign}" for key, sign in (("pos_inf", "+∞"), ("neg_inf", "−∞"))
+             if stats.get(key, 0)]
+    if stats.get("undefined", 0):
+        parts.append(f"{stats['undefined']} undefined")
+    return ", ".join(parts)
+
+
+def counted(text: str, stats: dict[str, Any]) -> str:
+    """A statistic's text followed by the counts of the infinite and undefined scores behind it, if any."""
+    return f"{text} ({counts})" if (counts := non_finite(stats)) else text
+
+
 def _cell(stats: dict[str, Any]) -> str:
-    return "n/a" if stats["median"] is None else f"{stats['median']:.2f} [{stats['q1']:.2f}, {stats['q3']:.2f}]"
+    return counted("n/a" if stats["median"] is None else f"{stats['median']:.2f} [{stats['q1']:.2f}, {stats['q3']:.2f}]",
+                   stats)

@@ -51,7 +51,8 @@ def render(results: str | Path, out: str | Path, submissions: Iterable[str] | No
         raise BenchmarkError(f"{final} is a file, not a folder for the board")
     board = collect(results, submissions, tasks)
     if not board:
-        raise BenchmarkError(f"no results under {results}: run `bench evaluate` (or `bench run`) first")
+        chosen = "" if submissions is None and tasks is None else " of the submissions and tasks asked for"
+        raise BenchmarkError(f"no results{chosen} under {results}: run `bench evaluate` (or `bench run`) first")
     final.parent.mkdir(parents=True, exist_ok=True)
     out = final.parent / f".{final.name}.render-{os.getpid()}"  # rendered whole here, then swapped in
     shutil.rmtree(out, ignore_errors=True)

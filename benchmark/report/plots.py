@@ -14,9 +14,10 @@ from ..atomic import atomic_path
 from ..baselines import BASELINES
 from ..effects import LEVELS
 from ..metrics import METRICS, METRICS_BY_NAME
-from ..harness.summary import non_finite_counts
-from .tables import non_finite, ranked
+from ..harness.summary import non_finite, non_finite_counts
+from .tables import ranked
 
+BOXES_PER_ROW = 4  # box plots (one per metric) per row of the box-plot figure
 # Matplotlib's tab10 without its grey (the diagonal of the scatter plot is grey), then tab20's light shades.
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf",
            "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#dbdb8d", "#9edae5")
@@ -40,10 +41,14 @@ def plot_task(task: str, entries: dict[str, dict[str, Any]], plots: Path, colour
     labels = [entries[n]["label"] for n in names]
     written = []
 
-    fig, axes = plt.subplots(1, len(METRICS), figsize=(4 * len(METRICS), 4.4), layout="constrained")
-    for ax, metric in zip(axes, METRICS):
+    rows = -(-len(METRICS) // BOXES_PER_ROW)
+    fig, axes = plt.subplots(rows, BOXES_PER_ROW, figsize=(4 * BOXES_PER_ROW, 4.4 * rows), layout="constrained",
+                             squeeze=False)
+    for ax in axes.flat[len(METRICS):]:
+        ax.set_axis_off()
+    for ax, metric in zip(axes.flat, METRICS):
         values = [entries[n]["_table"][metric.name].to_numpy(dtype=np.float64) for n in names]
-        boxes = ax.boxplot([v[np.isfinite(v)] for v in values], patch_artist=True)
+        boxes = ax.boxplot([v[np.isfinite(v)] for v in values], patch_artist=True, medianprops={"color": "black"})
         for box, name in zip(boxes["boxes"], names):
             box.set(facecolor=colour[name], alpha=0.6)
         ticks = [label + (f"\n({note})" if (note := non_finite(non_finite_counts(v))) else "")
@@ -51,7 +56,7 @@ def plot_task(task: str, entries: dict[str, dict[str, Any]], plots: Path, colour
         ax.set_xticks(range(1, len(names) + 1), ticks, rotation=45, ha="right", fontsize=8)
         ax.set_title(f"{metric.header} {metric.arrow}")
         ax.grid(axis="y", alpha=0.3)
-    fig.suptitle(f"{task}: per-example scores (test split; values that cannot be drawn are counted under a name)")
+    fig.suptitle(f"{task}: per-example scores (test split; values that cannot be drawn are counted under the name)")
     written.append(_save_figure(fig, plots / f"{task}-box.png"))
 
     level_name = next(iter(entries[n]["level_name"] for n in names))

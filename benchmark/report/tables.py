@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..harness.summary import consistency_note
+from ..harness.summary import consistency_note, counted
 from ..metrics import METRICS
 
 CONSISTENT_MARK = "†"  # after the name of a method whose every output was checked clip-consistent
@@ -26,30 +26,17 @@ def ranked(entries: dict[str, dict[str, Any]]) -> list[str]:
     return sorted(entries, key=key)
 
 
-def number(value: float, digits: int = 2) -> str:
-    """A score as text; infinities as +∞ and −∞."""
+def number(value: float) -> str:
+    """A score as text (2 decimals); infinities as +∞ and −∞."""
     if math.isinf(value):
         return "+∞" if value > 0 else "−∞"
-    return f"{value:.{digits}f}"
-
-
-def non_finite(stats: dict[str, Any]) -> str:
-    """The counts of infinite and undefined scores behind a statistic, e.g. '6 × +∞'; '' when none."""
-    parts = [f"{stats.get(key, 0)} × {sign}" for key, sign in (("pos_inf", "+∞"), ("neg_inf", "−∞"))
-             if stats.get(key, 0)]
-    if stats.get("undefined", 0):
-        parts.append(f"{stats['undefined']} undefined")
-    return ", ".join(parts)
-
-
-def _counted(text: str, stats: dict[str, Any]) -> str:
-    return f"{text} ({counts})" if (counts := non_finite(stats)) else text
+    return f"{value:.2f}"
 
 
 def _cell(stats: dict[str, Any]) -> str:
     if stats["median"] is None:
-        return _counted("–", stats)
-    return _counted(f"{number(stats['median'])} [{number(stats['q1'])}, {number(stats['q3'])}]", stats)
+        return counted("–", stats)
+    return counted(f"{number(stats['median'])} [{number(stats['q1'])}, {number(stats['q3'])}]", stats)
 
 
 def _parameters(count: int | None) -> str:
@@ -69,22 +56,28 @@ def method_label(s: dict[str, Any]) -> str:
 
 
 def _machine(s: dict[str, Any]) -> str:
+    """Where a speed was measured: the CPU and its logical CPUs, and the device when it is not the CPU."""
     m = s.get("machine")
     if not m:
         return "an unrecorded machine"
-    threads = f", torch {m['torch_threads']} threads" if m.get("torch_threads") else ""
-    return f"{m['cpu']} ({m['logical_cpus']} logical CPUs{threads}, {s.get('device', 'cpu')})"
+    device = s.get("device", "cpu")
+    return f"{m['cpu']}, {m['logical_cpus']} logical CPUs" + ("" if device == "cpu" else f", device {device}")
 
 
 def speed_note(entries: dict[str, dict[str, Any]]) -> str:
-    """What the real-time factors are and whose machine they were measured on (numbered when several)."""
+    """What the real-time factors are, whose machine they were measured on (numbered when several),
+    the load on it, and how many CPU threads torch used."""
     timed = [entries[n] for n in ranked(entries) if entries[n].get("applicable", True)]
     machines = list(dict.fromkeys(_machine(s) for s in timed))
     loads = [s["machine"]["load_average"] for s in timed if s.get("machine", {}).get("load_average") is not None]
+    threads = {s["label"]: s["machine"]["torch_threads"] for s in timed if s.get("machine", {}).get("torch_threads")}
     where = (f"measured on {machines[0]}" if len(machines) == 1
              else "measured on " + "; ".join(f"[{i}] {m}" for i, m in enumerate(machines, 1)))
-    load = (f"; 1-minute load average at the start of the runs {min(loads):.1f} to {max(loads):.1f}"
-            if loads else "")
+    load = f"; 1-minute load average when the runs started: {min(loads):.1f} to {max(loads):.1f}" if loads else ""
+    if len(set(threads.values())) == 1:
+        load += f"; the methods using torch ran with {next(iter(threads.values()))} torch CPU threads"
+    elif threads:
+        load += "; torch CPU threads: " + ", ".join(f"{label} {count}" for label, count in threads.items())
     return ("Real-time factor: seconds of audio restored per CPU second of the submission's process (all "
             f"its threads; CPU time depends less on other work on the machine than wall time does), {where}{load}.")
 
@@ -118,10 +111,10 @@ def level_rows(entries: dict[str, dict[str, Any]], column: str = "si_sdr") -> tu
         for level in levels:
             stats = entries[name]["by_level"].get(f"{level:g}", {}).get(column)
             if not stats or stats["mean"] is None:
-                cells.append(_counted("–", stats or {}))
+                cells.append(counted("–", stats or {}))
             else:
                 mean = number(stats["mean"]) + (f" ± {stats['ci95']:.2f}" if stats["ci95"] is not None else "")
-                cells.append(_counted(mean, stats))
+                cells.append(counted(mean, stats))
         rows.append([entries[name]["label"], *cells])
     return header, rows
 
