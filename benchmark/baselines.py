@@ -1,7 +1,7 @@
 """The registry of baselines: the submission files on the repository's shelf (``baselines/``).
 
 ``bench run`` and ``bench check`` evaluate them in this order; the board shows their display
-names. A new baseline is one file in ``baselines/`` and one entry here. ``kind`` says what a
+names and draws each in its own colour (the same on every task), in this order. A new baseline is one file in ``baselines/`` and one entry here. ``kind`` says what a
 baseline needs and how it is shown: ``input`` (the distorted input itself), ``oracle`` (sees
 the clean target, never ranked), ``declipper`` (hard-clipping tasks only), ``network`` (needs
 the checkpoint ``baselines/checkpoints/NAME/TASK.pt``; NAME is its key in
@@ -31,6 +31,9 @@ BASELINES = {b.name: b for b in (
 )}
 
 
-def display_name(submission: str) -> str:
-    """A submission's name on the board: a baseline's display name, else its results name."""
+def display_name(submission: str, declared: str | None = None) -> str:
+    """A submission's name on the board: the one its file declares (``display_name``), else a
+    baseline's display name, else its results name."""
+    if declared:
+        return declared
     return BASELINES[submission].display if submission in BASELINES else submission

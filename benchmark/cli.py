@@ -167,10 +167,24 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_leaderboard(args: argparse.Namespace) -> int:
-    from .report import render
+def _board_folder(args: argparse.Namespace) -> Path:
+    """Where `bench run` / `bench leaderboard` write: --out, else the published board with
+    --publish, else the user's ./board."""
+    from .pipeline import USER_BOARD
 
-    for path in render(args.results, args.out or paths.leaderboard_dir()):
+    return _folder(args.out or (paths.leaderboard_dir() if args.publish else USER_BOARD), "--out")
+
+
+def _cmd_leaderboard(args: argparse.Namespace) -> int:
+    from .dataset.recipes import BENCHMARK_TASKS
+    from .pipeline import publish, user_board
+
+    out = _board_folder(args)
+    if args.publish:
+        written = publish(args.results, [get_recipe(t).name for t in BENCHMARK_TASKS], out)
+    else:
+        written = user_board(args.results, out, args.submission)
+    for path in written:
         print(path)
     return 0
 
@@ -178,9 +192,9 @@ def _cmd_leaderboard(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from .pipeline import run
 
-    out = Path(args.out or paths.leaderboard_dir())
-    run(args.data, args.results, args.task, args.device, args.workers, out, _fad_embedder(args))
-    print(f"leaderboard written to {out}/README.md and {out}/index.html")
+    out = _board_folder(args)
+    run(args.data, args.results, args.task, args.device, args.workers, out, args.publish, _fad_embedder(args))
+    print(f"{'published board' if args.publish else 'board'} written to {out}/README.md and {out}/index.html")
     return 0
 
 
@@ -216,7 +230,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     moved = check(args.data, args.results, args.update, args.device, args.workers,
                   leaderboard / "published.json", extra, args.task, _fad_embedder(args))
     if args.update:
-        print(f"rewrote {leaderboard / 'published.json'}")
+        print(f"rewrote {leaderboard / 'published.json'} and the published board beside it")
         return 0
     if not moved:
         print("bench check: every published number holds")
@@ -295,16 +309,22 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     tr.set_defaults(run=_cmd_train)
 
-    lb = sub.add_parser("leaderboard", help="render tables and plots of every evaluated submission")
+    lb = sub.add_parser("leaderboard", help="render tables and plots of evaluated submissions (your board)")
     lb.add_argument("--results", default="results")
-    lb.add_argument("--out", help="board folder (default: the repository's leaderboard/)")
+    lb.add_argument("--out", help="board folder (default ./board; with --publish the repository's leaderboard/)")
+    lb.add_argument("--submission", action="append", metavar="NAME",
+                    help="show only the registered baselines and this results name (repeatable; default: all results)")
+    lb.add_argument("--publish", action="store_true",
+                    help="render the published board instead: the registered baselines on the benchmark's tasks")
     lb.set_defaults(run=_cmd_leaderboard)
 
     rn = sub.add_parser("run", help="the whole default benchmark: data, every baseline, the leaderboard")
     rn.add_argument("--task", action="append", help="task (repeatable; default: the three default tasks)")
     rn.add_argument("--data", default="data")
     rn.add_argument("--results", default="results")
-    rn.add_argument("--out", help="board folder (default: the repository's leaderboard/)")
+    rn.add_argument("--out", help="board folder (default ./board; with --publish the repository's leaderboard/)")
+    rn.add_argument("--publish", action="store_true",
+                    help="render the published board (the registered baselines only) instead of your ./board")
     rn.add_argument("--device", default="cpu")
     rn.add_argument("--workers", type=_positive_int, default=2, help="generation workers (default 2)")
     _add_fad_flags(rn)
@@ -316,7 +336,8 @@ def build_parser() -> argparse.ArgumentParser:
     ck.add_argument("--results", default="results")
     ck.add_argument("--leaderboard", help="folder holding published.json (default: the repository's leaderboard/)")
     ck.add_argument("--demo-dir", help="the paper's demo audio, checked too (default ../shared/paper-demo if present; '' for none)")
-    ck.add_argument("--update", action="store_true", help="rewrite published.json (a deliberate, reviewed act)")
+    ck.add_argument("--update", action="store_true",
+                    help="rewrite published.json and re-render the published board (a deliberate, reviewed act)")
     ck.add_argument("--device", default="cpu")
     ck.add_argument("--workers", type=_positive_int, default=2)
     _add_fad_flags(ck)

@@ -2,12 +2,19 @@
 
 ``bench run``: build (or verify) the benchmark's data (``BENCHMARK_TASKS``: the default
 tasks and the pedalboard ones), evaluate every registered baseline that has what it needs
-(a neural one needs its checkpoint for the task), render the leaderboard.
+(a neural one needs its checkpoint for the task), render a board.
+
+Two boards: a user's own (``./board`` by default: every result under ``results/``, or the
+registered baselines and the submissions named), and the published one (the repository's
+``leaderboard/``: the registered baselines on the benchmark's tasks only, beside
+``published.json``), which only ``bench check --update`` and the ``--publish`` flag of
+``bench run`` / ``bench leaderboard`` write, so that a user's runs never rewrite it with their
+machine's speeds and their own experiments.
 
 ``bench check``: the same data and evaluations, then every number the leaderboard publishes
 is compared with ``leaderboard/published.json`` (within a tolerance per metric); any that
-moved is printed, and the check fails. ``bench check --update`` rewrites the file: a
-reviewed, deliberate act.
+moved is printed, and the check fails. ``bench check --update`` rewrites the file and
+re-renders the published board from the same results: a reviewed, deliberate act.
 """
 from __future__ import annotations
 
@@ -26,6 +33,9 @@ from .harness.summary import format_summary
 from .metrics import METRICS, Embedder
 from .models import checkpoint_path
 from .report import render
+
+
+USER_BOARD = Path("board")  # a user's board, relative to the working directory
 
 
 class CheckError(BenchmarkError, RuntimeError):
@@ -114,13 +124,31 @@ def compare(published: dict[str, Any], current: dict[str, dict[str, Any]]) -> li
     return moved
 
 
+def publish(results: str | Path, tasks: list[str], out: str | Path | None = None) -> list[Path]:
+    """Render the published board (default: the repository's ``leaderboard/``): the registered
+    baselines on ``tasks``, nothing else of ``results``."""
+    return render(results, out or paths.leaderboard_dir(), submissions=list(BASELINES), tasks=tasks,
+                  command="bench check --update")
+
+
+def user_board(results: str | Path, out: str | Path | None = None, submissions: list[str] | None = None) -> list[Path]:
+    """Render a user's board (default ``./board``): every result under ``results``, or only the
+    registered baselines and ``submissions`` when some are named."""
+    chosen = None if not submissions else [*BASELINES, *submissions]
+    return render(results, out or USER_BOARD, submissions=chosen, command="bench leaderboard")
+
+
 def run(data: str | Path = "data", results: str | Path = "results", tasks: list[str] | None = None,
         device: str = "cpu", workers: int = 2, leaderboard: str | Path | None = None,
-        fad: Embedder | None = None) -> list[dict[str, Any]]:
-    """``bench run``: data, every baseline, the leaderboard (default: the repository's ``leaderboard/``)."""
+        published: bool = False, fad: Embedder | None = None) -> list[dict[str, Any]]:
+    """``bench run``: data, every baseline, a board: the user's (default ``./board``), or with
+    ``published`` the published one (default: the repository's ``leaderboard/``)."""
     names = ensure_data(data, list(tasks or BENCHMARK_TASKS), workers)
     summaries = evaluate_all(data, results, names, device, fad=fad)
-    render(results, leaderboard or paths.leaderboard_dir())
+    if published:
+        publish(results, names, leaderboard)
+    else:
+        user_board(results, leaderboard)
     return summaries
 
 
@@ -130,7 +158,8 @@ def check(data: str | Path = "data", results: str | Path = "results", update: bo
           fad: Embedder | None = None) -> list[tuple[str, str, Any, Any]]:
     """``bench check``: recompute the published numbers; returns what moved (empty: all held).
 
-    ``extra`` adds more published entries (the paper-demo scores) to compare or update.
+    ``extra`` adds more published entries (the paper-demo scores) to compare or update. With
+    ``update``, the published board beside ``published_path`` is rendered again from the same results.
     """
     names = ensure_data(data, list(tasks or BENCHMARK_TASKS), workers)
     current = published_numbers(evaluate_all(data, results, names, device, fad=fad))
@@ -138,6 +167,7 @@ def check(data: str | Path = "data", results: str | Path = "results", update: bo
     path = Path(published_path or paths.leaderboard_dir() / "published.json")
     if update:
         write_json(path, {"tolerances": tolerances(), "results": current})
+        publish(results, names, path.parent)
         return []
     if not path.is_file():
         raise CheckError(f"{path} does not exist; create it with `bench check --update`")

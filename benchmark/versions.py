@@ -1,7 +1,11 @@
-"""The package's version, and the versions recorded beside every dataset and result."""
+"""The package's version, and the versions (and, for results, the machine) recorded beside
+every dataset and result."""
 from __future__ import annotations
 
+import os
+import platform
 import sys
+from pathlib import Path
 
 __version__ = "0.1.0"
 
@@ -14,3 +18,23 @@ def package_versions() -> dict[str, str]:
 
     return {"benchmark": __version__, "numpy": numpy.__version__, "scipy": scipy.__version__,
             "pyarrow": pyarrow.__version__, "python": sys.version.split()[0]}
+
+
+def cpu_model() -> str:
+    """The CPU's model name (Linux: /proc/cpuinfo), else what ``platform`` knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine() -> dict[str, object]:
+    """What a speed was measured on: CPU model, logical CPUs (all, and usable by this process),
+    OS, and the 1-minute load average at the time (other work on the machine)."""
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {"cpu": cpu_model(), "logical_cpus": os.cpu_count(), "usable_cpus": usable,
+            "platform": platform.platform(terse=True),
+            "load_average": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None}

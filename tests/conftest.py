@@ -75,6 +75,19 @@ def small_recipe(tmp_path: Path, base: str = "synth-od", name: str = "tiny-od", 
     return str(path)
 
 
+def one_second_task(root: Path, train_clips: int) -> Path:
+    """A tiny overdrive task of one-second examples (``train_clips`` train, 2 val, 7 test) built under
+    ``root``; returns its data folder (the task is ``tiny-od``)."""
+    recipe = small_recipe(root, "synth-od", name="tiny-od",
+                          splits={"train": {"clips": train_clips, "seconds": 1.0, "levels": "uniform"},
+                                  "val": {"clips": 2, "seconds": 1.0, "levels": "uniform"},
+                                  "test": {"clips": 1, "seconds": 1.0, "levels": "grid"}})
+    from benchmark.dataset.generate import generate_task
+
+    generate_task(recipe, root / "data", progress=False)
+    return root / "data"
+
+
 def _to_toml(data: dict, path: str = "") -> str:
     """A minimal TOML writer for recipe data (scalars and lists, nested tables)."""
     lines = [f"[{path}]"] if path else []

@@ -288,3 +288,89 @@ def test_command_line_refuses_bad_folders_counts_and_tasks(data, tmp_path, capsy
                   "--data", str(data), "--results", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err
     assert "unknown task 'no-such-task'" in err and "synth-od" in err and "bench generate" not in err
+
+
+def test_display_names_come_from_the_submission_file(data, tmp_path):
+    from benchmark.report import render
+
+    declared = write_submission(tmp_path, """
+        class Model:
+            sample_rate = 16000
+            display_name = "My declipper"
+            def __init__(self, task, device="cpu"): pass
+            def __call__(self, x): return x
+    """, name="mine_v3.py")
+    module_level = write_submission(tmp_path, """
+        display_name = "Their method"
+        class Model:
+            sample_rate = 16000
+            supports = staticmethod(lambda task: False)
+            def __call__(self, x): return x
+    """, name="theirs.py")
+    assert run(declared, data, tmp_path / "r")["display_name"] == "My declipper"
+    assert run(module_level, data, tmp_path / "r")["display_name"] == "Their method"  # not applicable: named too
+    run(BASELINES / "passthrough.py", data, tmp_path / "r")
+    render(tmp_path / "r", tmp_path / "board")
+    text = (tmp_path / "board" / "README.md").read_text()
+    assert "| My declipper |" in text and "| Their method | n/a" in text and "| distorted input" in text
+    assert "mine_v3" not in text
+    bad = write_submission(tmp_path, "class Model:\n    sample_rate = 16000\n    display_name = ''\n", name="bad.py")
+    with pytest.raises(SubmissionError, match="bad.py: `display_name` must be a non-empty string"):
+        run(bad, data, tmp_path / "r")
+
+
+def test_speed_is_measured_in_cpu_time_and_the_machine_is_recorded(data, tmp_path):
+    """A model that waits (sleeps) spends wall time but almost no CPU time; the summary says whose machine."""
+    import os
+
+    from benchmark.report import render
+
+    model = write_submission(tmp_path, """
+        import time
+        import torch
+        class Model:
+            sample_rate = 16000
+            def __init__(self, task, device="cpu"): torch.set_num_threads(1)
+            def __call__(self, x):
+                time.sleep(0.25)
+                return x
+    """, name="sleeper.py")
+    summary = run(model, data, tmp_path / "r", batch_size=7)  # 14 examples: 2 batches
+    assert summary["compute_seconds"] >= 0.5 and summary["cpu_seconds"] < 0.1
+    assert summary["real_time_factor_cpu"] > 10 * summary["real_time_factor"]
+    machine = summary["machine"]
+    assert machine["logical_cpus"] == os.cpu_count() and machine["cpu"] and machine["torch_threads"] == 1
+    table = pd.read_parquet(tmp_path / "r" / "sleeper" / "tiny-hc" / "metrics.parquet")
+    assert table["cpu_seconds"].sum() == pytest.approx(summary["cpu_seconds"])
+    render(tmp_path / "r", tmp_path / "board")
+    text = (tmp_path / "board" / "README.md").read_text()
+    assert "real-time factor (CPU)" in text
+    assert f"measured on {machine['cpu']}, {os.cpu_count()} logical CPUs;" in text
+    assert "the methods using torch ran with 1 torch CPU threads" in text
+
+
+def test_terminal_summary_says_what_its_values_are(data, tmp_path):
+    from benchmark.harness.summary import format_summary
+
+    text = format_summary(run(BASELINES / "passthrough.py", data, tmp_path))
+    assert "median [Q1, Q3] over examples" in text and "per CPU second" in text
+    assert "clip-consistent on all 14 examples (checked)" in text  # the input itself, trivially
+
+
+def test_clip_consistency_check_of_outputs():
+    from benchmark.harness.evaluate import clip_consistent
+
+    t = 0.1
+    distorted = np.clip(np.sin(np.linspace(0, 20, 400)) * 0.3, -t, t).astype(np.float32)[None].repeat(6, 0)
+    restored = distorted.copy()
+    clipped = np.abs(distorted[0]) >= np.float32(t)
+    restored[1, clipped] *= 2.0  # clipped samples raised above the level: consistent
+    restored[2, ~clipped] += 1e-6  # reliable samples moved beyond float32 rounding
+    restored[3, np.flatnonzero(clipped)[0]] *= 0.99  # one clipped sample below the level
+    restored[4, clipped] *= -1.0  # clipped samples with the wrong sign
+    restored[5] *= 0.5
+    levels = [t] * 6
+    assert clip_consistent(distorted, restored, levels).tolist() == [True, True, False, False, False, False]
+    assert clip_consistent(distorted, restored, [None] * 6).tolist() == [True, True, False, False, False, False]
+    near = distorted + np.float32(2e-9) * (~clipped)  # within float32 rounding of the level
+    assert clip_consistent(distorted[:1], near[:1], [t]).tolist() == [True]

@@ -7,21 +7,77 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import matplotlib.colors
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.stats
 
 from benchmark.harness.evaluate import evaluate
+from benchmark.harness.summary import metric_columns, summarise
 from benchmark.dataset.generate import generate_task
+from benchmark.metrics import SCORED
 from benchmark.report.page import render
 from benchmark.report.paper import load_paper
 from benchmark.report.results import collect
-from benchmark.report.statistics import wilcoxon_rows
+from benchmark.report.statistics import paired_tests, wilcoxon_rows
 from benchmark.pipeline import compare, published_numbers
 from conftest import REPO_ROOT, require, small_recipe
 
 BASELINES = REPO_ROOT / "baselines"
+SDR_GRID = (1.0, 3.0, 5.0, 7.0, 10.0, 15.0, 20.0)
+
+
+def fake_results(results: Path, task: str, si_sdr: dict[str, np.ndarray], clips: int, levels=SDR_GRID,
+                 sdr_inf: dict[str, int] | None = None, **fields) -> None:
+    """Results of made-up submissions on a made-up grid test split (``clips`` x ``levels``), written as
+    the harness writes them: ``si_sdr[name]`` is each one's per-example SI-SDR; ``sdr_inf[name]`` of its
+    SDR values are +inf; other metrics are noise. Fast: no data, no evaluation."""
+    rng = np.random.default_rng(0)
+    n = clips * len(levels)
+    for name, values in si_sdr.items():
+        index = np.arange(n)
+        table = pd.DataFrame({"id": [f"test-{i:06d}" for i in index], "index": index, "clip": index // len(levels),
+                              "level": [levels[i % len(levels)] for i in index]})
+        for column in metric_columns():
+            table[column] = rng.normal(10.0, 1.0, n)
+        table["si_sdr"] = values
+        table["delta_si_sdr"] = table["si_sdr"] - table["si_sdr_input"]
+        table.loc[: (sdr_inf or {}).get(name, 0) - 1, "sdr"] = np.inf
+        table["seconds"], table["cpu_seconds"], table["audio_seconds"] = 0.01, 0.02, 10.0
+        summary = {"submission": name, "task": task, "applicable": True, "oracle": False, "paper_task": "",
+                   "machine": {"cpu": "Test CPU", "logical_cpus": 2, "torch_threads": None, "load_average": 1.0},
+                   **summarise(table, "sdr_db"), **fields.get(name, {})}
+        out = results / name / task
+        out.mkdir(parents=True, exist_ok=True)
+        table.to_parquet(out / "metrics.parquet", index=False)
+        (out / "summary.json").write_text(json.dumps(summary))
+
+
+def figures_of(monkeypatch) -> list:
+    """Collects every figure the board draws, just before it is saved."""
+    import benchmark.report.plots as plots
+
+    figures, save = [], plots._save_figure
+
+    def keep(fig, path):
+        fig.canvas.draw()
+        figures.append((path.name, fig))
+        return save(fig, path)
+
+    monkeypatch.setattr(plots, "_save_figure", keep)
+    return figures
+
+
+def chromium_dom(page: Path, profile: Path, *flags: str) -> str:
+    """The DOM of a page after its scripts ran, in headless Chromium."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    require("Debian's chromium is not installed", chromium is not None)
+    return subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+         f"--user-data-dir={profile}", "--virtual-time-budget=5000", *flags, "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120).stdout
 
 
 @pytest.fixture(scope="module")
@@ -58,20 +114,30 @@ def test_render_writes_tables_plots_and_page(board):
     assert order[-2:] == ["IRM (oracle: sees the target)", "odonly"]
 
 
-def test_clip_consistent_methods_are_marked_from_their_summary(board, tmp_path):
-    """The mark comes from the submission (its summary), and the note only when some method has it."""
-    render(board / "results", tmp_path / "before")
-    assert "†" not in (tmp_path / "before" / "README.md").read_text()
+def test_clip_consistency_is_checked_on_the_outputs_not_declared(board, tmp_path):
+    """† only where the harness found every output clip-consistent; a claim that did not hold is said."""
+    from benchmark.harness.summary import format_summary
+
     results = tmp_path / "results"
     shutil.copytree(board / "results", results)
-    kept = tmp_path / "kept.py"  # the input itself is trivially clip-consistent
-    kept.write_text("class Model:\n    sample_rate = 16000\n    clip_consistent = True\n"
-                    "    def __init__(self, task, device='cpu'): pass\n    def __call__(self, x): return x\n")
-    assert evaluate(kept, "tiny-hc", board / "data", results, progress=False)["clip_consistent"] is True
-    assert json.loads((results / "half" / "tiny-hc" / "summary.json").read_text())["clip_consistent"] is False
-    render(results, tmp_path / "after")
-    text = (tmp_path / "after" / "README.md").read_text()
-    assert "| kept † |" in text and "| half |" in text and "† marks clip-consistent methods" in text
+    claims = tmp_path / "claims_half.py"  # halves its input: reliable samples not kept, clipped ones below the level
+    claims.write_text("class Model:\n    sample_rate = 16000\n    clip_consistent = True\n"
+                      "    def __init__(self, task, device='cpu'): pass\n"
+                      "    def __call__(self, x): return (0.5 * x).astype('float32')\n")
+    summary = evaluate(claims, "tiny-hc", board / "data", results, progress=False)
+    assert summary["clip_consistent_claimed"] is True and summary["clip_consistent"] is False
+    assert summary["clip_consistency_failures"] == 14
+    assert "claims clip-consistency, not held on 14 of 14 examples" in format_summary(summary)
+    table = pd.read_parquet(results / "claims_half" / "tiny-hc" / "metrics.parquet")
+    assert not table["clip_consistent"].any()
+    passthrough = json.loads((results / "passthrough" / "tiny-hc" / "summary.json").read_text())
+    assert passthrough["clip_consistent"] is True and passthrough["clip_consistent_claimed"] is False  # the input, trivially
+    half = json.loads((results / "half" / "tiny-hc" / "summary.json").read_text())
+    assert half["clip_consistent"] is False and half["clip_consistent_claimed"] is False
+    render(results, tmp_path / "lb")
+    text = (tmp_path / "lb" / "README.md").read_text().split("## tiny-sdr")[0]
+    assert "| claims_half (claims clip-consistency, not held on 14 of 14 examples) |" in text
+    assert "| distorted input † |" in text and "| half |" in text and "checks every output for clip consistency" in text
 
 
 def test_tables_hold_the_summary_numbers(board):
@@ -94,16 +160,16 @@ def test_paper_rows_are_labelled_and_kept_apart(board):
     assert float(demucs["value"].iloc[0]) == 37.9
 
 
-def test_wilcoxon_matches_scipy_on_the_same_examples(board):
+def test_wilcoxon_matches_scipy_on_per_clip_means(board):
     entries = collect(board / "results")["tiny-hc"]
-    header, rows = wilcoxon_rows(entries)
-    a = entries["passthrough"]["_table"].set_index("id")["si_sdr"]
-    b = entries["oracle_irm"]["_table"].set_index("id")["si_sdr"]
-    p = scipy.stats.wilcoxon(a - b.loc[a.index]).pvalue
+    header, rows = wilcoxon_rows(entries, paired_tests(entries))
+    a = entries["passthrough"]["_table"].groupby("clip")["si_sdr"].mean()
+    b = entries["oracle_irm"]["_table"].groupby("clip")["si_sdr"].mean()
+    p = scipy.stats.wilcoxon(a - b).pvalue  # 2 clips: the smallest two-sided p is 2/2^2 = 0.5
     cell = rows[[r[0] for r in rows].index("distorted input")][header.index("IRM")]
     delta, p_holm = re.match(r"([-+]\d+\.\d+) \(p=([\d.e-]+)\)", cell).groups()
-    assert float(delta) == pytest.approx(np.median(a - b.loc[a.index]), abs=0.01)
-    assert p * 0.95 <= float(p_holm) <= min(1, 3 * p) * 1.05  # Holm over 3 pairs (printed to 2 digits)
+    assert float(delta) == pytest.approx(np.median(a - b), abs=0.01)
+    assert p == 0.5 and float(p_holm) == min(1.0, 3 * p)  # Holm over 3 pairs
 
 
 def test_published_numbers_compare_within_tolerance(board):
@@ -124,16 +190,10 @@ def test_published_numbers_compare_within_tolerance(board):
 
 
 def test_page_loads_in_headless_chromium_without_script_errors(board, tmp_path):
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    require("Debian's chromium is not installed", chromium is not None)
     render(board / "results", board / "lb")
     page = (board / "lb" / "index.html").resolve()
     assert not re.search(r"""(src|href)=["']?(https?:|//)""", page.read_text())  # nothing to fetch
-    dom = subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=120).stdout
+    dom = chromium_dom(page, tmp_path / "profile")
     assert 'data-ready="yes"' in dom, "the page's script did not run to its end"
     errors = re.search(r'<pre id="errors">(.*?)</pre>', dom, re.S)
     assert errors is not None and errors.group(1).strip() == ""
@@ -147,20 +207,46 @@ def test_metrics_table_has_one_row_per_example(board):
     assert len(table) == 14 and table["id"].is_unique
 
 
-def test_bench_check_end_to_end(tmp_path, capsys):
-    """--update publishes; an unchanged rerun holds; a moved number fails with a table."""
+def test_user_runs_write_their_own_board_and_check_update_publishes(tmp_path, capsys, monkeypatch):
+    """`bench run` / `bench leaderboard` write ./board, never the published board; --submission
+    picks what a user's board shows; `bench check --update` (and --publish) render the published
+    board with the registered baselines only; an unchanged check holds; a moved number fails."""
+    import benchmark.dataset.recipes
+    from benchmark import paths
     from benchmark.cli import main as bench
 
+    published = tmp_path / "published"  # stands in for the repository's leaderboard/
+    published.mkdir()
+    monkeypatch.setattr(paths, "leaderboard_dir", lambda: published)
+    monkeypatch.chdir(tmp_path)
     recipe = small_recipe(tmp_path, "synth-hc", name="tiny-check-hc")
-    args = ["check", "--task", recipe, "--data", str(tmp_path / "data"), "--results", str(tmp_path / "results"),
-            "--leaderboard", str(tmp_path), "--demo-dir", ""]
+    assert bench(["run", "--task", recipe, "--data", "data", "--results", "results"]) == 0
+    assert list(published.iterdir()) == []
+    assert "## tiny-check-hc" in (tmp_path / "board" / "README.md").read_text()
+    mine = tmp_path / "experiment.py"
+    mine.write_text("class Model:\n    sample_rate = 16000\n    def __init__(self, task, device='cpu'): pass\n"
+                    "    def __call__(self, x): return x\n")
+    evaluate(mine, "tiny-check-hc", "data", "results", progress=False)
+    assert bench(["leaderboard"]) == 0 and "| experiment" in (tmp_path / "board" / "README.md").read_text()
+    assert bench(["leaderboard", "--submission", "no-such-result", "--out", "mine"]) == 0
+    assert "| experiment" not in (text := (tmp_path / "mine" / "README.md").read_text()) and "| A-SPADE" in text
+    assert list(published.iterdir()) == []
+
+    args = ["check", "--task", recipe, "--data", "data", "--results", "results", "--leaderboard", str(published),
+            "--demo-dir", ""]
     assert bench(args + ["--update"]) == 0
-    published = json.loads((tmp_path / "published.json").read_text())
-    assert {"passthrough/tiny-check-hc", "oracle_irm/tiny-check-hc", "aspade/tiny-check-hc"} <= set(published["results"])
+    numbers = json.loads((published / "published.json").read_text())
+    assert {"passthrough/tiny-check-hc", "oracle_irm/tiny-check-hc", "aspade/tiny-check-hc"} <= set(numbers["results"])
+    board = (published / "README.md").read_text()
+    assert "| A-SPADE † |" in board and "experiment" not in board and "`bench check --update`" in board
+    monkeypatch.setattr(benchmark.dataset.recipes, "BENCHMARK_TASKS", (recipe,))
+    (published / "README.md").unlink()
+    assert bench(["leaderboard", "--publish"]) == 0 and (published / "README.md").read_text() == board
     capsys.readouterr()
     assert bench(args) == 0 and "every published number holds" in capsys.readouterr().out
-    published["results"]["aspade/tiny-check-hc"]["si_sdr.median"] += 0.5
-    (tmp_path / "published.json").write_text(json.dumps(published))
+    assert (published / "README.md").read_text() == board  # a plain check renders nothing
+    numbers["results"]["aspade/tiny-check-hc"]["si_sdr.median"] += 0.5
+    (published / "published.json").write_text(json.dumps(numbers))
     assert bench(args) == 1
     out = capsys.readouterr().out
     assert "1 published number(s) moved" in out and "aspade/tiny-check-hc" in out and "si_sdr.median" in out
@@ -175,3 +261,93 @@ def test_ranking_orders_by_median_si_sdr_with_zero_and_undefined_medians():
     entries = {"zero": entry(0.0), "minus": entry(-1.0), "undefined": entry(None), "plus": entry(2.0),
                "oracle": entry(30.0, oracle=True), "na": {"applicable": False}}
     assert ranked(entries) == ["plus", "zero", "minus", "undefined", "oracle", "na"]
+
+
+def test_tests_run_per_source_clip_and_say_when_clips_are_too_few(tmp_path):
+    """Levels averaged per clip first, then the paired Wilcoxon test over clips; 'too few' when even
+    the smallest p (2/2^n, Holm-corrected) cannot reach 5 %."""
+    rng = np.random.default_rng(1)
+    for task, clips in (("six", 6), ("twenty", 20)):
+        base = rng.normal(10.0, 3.0, clips * 7)
+        fake_results(tmp_path / "r", task, {"a": base + 0.5 + rng.normal(0, 0.05, base.size), "b": base,
+                                            "c": base - 0.2 + rng.normal(0, 0.05, base.size)}, clips)
+    board = collect(tmp_path / "r")
+    entries = board["six"]
+    tests = {(t.a, t.b): t for t in paired_tests(entries)}
+    a, b = (entries[n]["_table"].groupby("clip")["si_sdr"].mean() for n in ("a", "b"))
+    assert tests["a", "b"].clips == 6 and tests["a", "b"].p == scipy.stats.wilcoxon(a - b).pvalue == 2 / 2**6
+    assert tests["a", "b"].p_holm == pytest.approx(3 * 2 / 2**6)
+    render(tmp_path / "r", tmp_path / "lb")
+    text = (tmp_path / "lb" / "README.md").read_text()
+    six, twenty = text.split("## twenty")
+    assert "per source clip: each method's mean over the 7 levels of each of the 6 test clips" in six
+    assert "6 clips: too few for a test at 5 %" in six
+    assert " *" not in six.split("Paired Wilcoxon")[1].split("| method |")[1].split("![")[0]  # no p below 5 %
+    assert "each of the 20 test clips" in twenty and "too few" not in twenty
+    assert re.search(r"\| a \|  \| \+0\.\d\d \(p=[\d.e-]+\) \* \|", twenty)
+
+
+def test_rankings_say_their_order_and_count_infinite_values(tmp_path, monkeypatch):
+    values = np.linspace(0.0, 10.0, 42)
+    fake_results(tmp_path / "r", "synth-sdr", {"passthrough": values, "mine": values + 1.0}, 6,
+                 sdr_inf={"passthrough": 6, "mine": 6})
+    figures = figures_of(monkeypatch)
+    render(tmp_path / "r", tmp_path / "lb")
+    text = (tmp_path / "lb" / "README.md").read_text()
+    assert "**Ranking (sorted by median SI-SDR;" in text
+    row = next(line for line in text.splitlines() if line.startswith("| distorted input |"))
+    assert "(6 × +∞) |" in row.split(" | ")[1] + " |"
+    box = dict(figures)["synth-sdr-box.png"]
+    ticks = [t.get_text() for t in box.axes[0].get_xticklabels()]  # the SDR box plot
+    assert ticks == ["mine\n(6 × +∞)", "distorted input\n(6 × +∞)"]
+
+
+def test_each_method_keeps_one_colour_and_legends_stay_off_the_data(tmp_path, monkeypatch):
+    from benchmark.baselines import BASELINES
+    from benchmark.report.plots import PALETTE
+
+    x = np.linspace(0.0, 10.0, 42)
+    fake_results(tmp_path / "r", "one", {"openunmix": x, "zzz": x + 1, "passthrough": x - 1}, 6)
+    fake_results(tmp_path / "r", "two", {"openunmix": x + 2, "demucs": x, "zzz": x - 3, "mine": x + 1}, 6)
+    figures = figures_of(monkeypatch)
+    render(tmp_path / "r", tmp_path / "lb")
+    seen: dict[str, set] = {}
+    for name, fig in figures:
+        for ax in fig.axes:
+            if name.endswith("-box.png"):
+                labels = [t.get_text().split("\n")[0] for t in ax.get_xticklabels()]
+                colours = [p.get_facecolor()[:3] for p in ax.patches]
+            else:
+                handles, labels = ax.get_legend_handles_labels()
+                colours = [tuple(np.ravel(h.get_facecolor() if hasattr(h, "get_offsets") else
+                                          matplotlib.colors.to_rgba(h[0].get_color() if isinstance(h, tuple)
+                                                                    else h.get_color()))[:3]) for h in handles]
+            for label, colour in zip(labels, colours):
+                seen.setdefault(label, set()).add(tuple(np.round(colour, 3)))
+        for legend in fig.legends + [ax.get_legend() for ax in fig.axes if ax.get_legend()]:
+            box = legend.get_window_extent()
+            assert not any(box.overlaps(ax.get_window_extent()) for ax in fig.axes), f"{name}: legend over the axes"
+    assert set(seen) == {"Open-Unmix", "mine", "distorted input", "Demucs v2", "zzz"}
+    assert all(len(c) == 1 for c in seen.values()), seen
+    rgb = {label: next(iter(c)) for label, c in seen.items()}
+    order = list(BASELINES)
+    expected = {"Open-Unmix": order.index("openunmix"), "Demucs v2": order.index("demucs"),
+                "distorted input": order.index("passthrough"), "mine": len(order), "zzz": len(order) + 1}
+    for label, index in expected.items():
+        assert rgb[label] == tuple(np.round(matplotlib.colors.to_rgb(PALETTE[index]), 3)), label
+
+
+def test_page_shows_code_spans_and_does_not_scroll_sideways_at_1400_px(tmp_path):
+    x = np.linspace(0.0, 10.0, 42)
+    fake_results(tmp_path / "r", "synth-hc", {f"a rather long method name {i}": x + i for i in range(9)}, 6)
+    render(tmp_path / "r", tmp_path / "lb")
+    page = tmp_path / "lb" / "index.html"
+    text = page.read_text()
+    intro = re.search(r"<p class='note'>(.*?)</p>", text, re.S).group(1)
+    assert "<code>bench leaderboard</code>" in intro and "`" not in intro
+    measured = tmp_path / "measured.html"  # the page, reporting its own widths once laid out
+    measured.write_text(text.replace("</body>", "<script>document.body.dataset.widths = "
+                                     "document.documentElement.scrollWidth + ' ' + window.innerWidth;</script></body>"))
+    dom = chromium_dom(measured, tmp_path / "profile", "--window-size=1400,1000")
+    scroll, viewport = map(int, re.search(r'data-widths="(\d+) (\d+)"', dom).groups())
+    assert viewport == 1400 and scroll <= viewport, f"the page is {scroll} px wide in a {viewport} px window"

@@ -16,18 +16,12 @@ from benchmark.metrics import si_sdr
 from benchmark.models.losses import magnitude, si_sdr_loss
 from benchmark.models.scaling import PeakNormalised
 from benchmark.models.train import TrainConfig, TrainingError, train
-from conftest import small_recipe
+from conftest import one_second_task, small_recipe
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
-    root = tmp_path_factory.mktemp("train")
-    recipe = small_recipe(root, "synth-od", name="tiny-od",
-                          splits={"train": {"clips": 8, "seconds": 1.0, "levels": "uniform"},
-                                  "val": {"clips": 2, "seconds": 1.0, "levels": "uniform"},
-                                  "test": {"clips": 1, "seconds": 1.0, "levels": "grid"}})
-    generate_task(recipe, root / "data", progress=False)
-    return root / "data"
+    return one_second_task(tmp_path_factory.mktemp("train"), train_clips=8)
 
 
 def weights(path) -> dict[str, torch.Tensor]:
@@ -185,6 +179,7 @@ def test_a_trained_model_is_a_submission_the_harness_can_score(data, tmp_path):
             checkpoints = {str(tmp_path / "ckpt")!r}
     """))
     summary = evaluate(submission, "tiny-od", data, tmp_path / "results", progress=False)
-    assert summary["examples"] == 7 and summary["num_parameters"] > 100_000 and summary["clip_consistent"] is False
+    assert summary["examples"] == 7 and summary["num_parameters"] > 100_000
+    assert summary["clip_consistent_claimed"] is False and summary["clip_consistent"] is None  # overdrive: not checked
     assert summary["files"] == [str((tmp_path / "ckpt" / "demucs" / "tiny-od.pt").resolve())]
     assert np.isfinite(summary["metrics"]["si_sdr"]["median"])

@@ -6,8 +6,12 @@ against the clean signal with the same metrics, and writes
 
 - ``results/SUBMISSION/TASK/metrics.parquet``: one row per example;
 - ``results/SUBMISSION/TASK/summary.json``: medians and quartiles, means with 95 %
-  confidence intervals per level, real-time factor, hashes and versions, and FAD (one value
-  for all outputs, ``fad.py``) when an embedding model is given.
+  confidence intervals per level, real-time factors (wall and CPU time) and the machine,
+  hashes and versions, and FAD (one value for all outputs, ``fad.py``) when an embedding
+  model is given.
+
+On hard-clipping tasks every output is checked for clip consistency (:func:`clip_consistent`),
+whatever the submission claims; the board marks only what held.
 
 Finished batches are kept in a hidden ``.partial-KEY`` folder, so an interrupted run
 resumes; the key hashes the submission (and the files it loads), the data fingerprint and
@@ -30,15 +34,17 @@ import scipy.signal
 from tqdm import tqdm
 
 from ..atomic import atomic_path, write_json
-from ..dataset.recipes import known_tasks
+from ..dataset.generate import example_level
+from ..dataset.recipes import known_tasks, parse_recipe
 from ..dataset.shards import DataError, iter_examples, load_manifest
+from ..effects import CLIP_TOLERANCE, EFFECTS, clipped_mask
 from ..metrics import METRICS, SCORED, Embedder, score
-from ..versions import package_versions
+from ..versions import machine, package_versions
 from . import fad as fad_hook
 from .submission import SubmissionRunner, file_sha256
 from .summary import metric_columns, summarise
 
-HARNESS_VERSION = 3  # 2: per-metric compute times in metrics.parquet and summary.json; 3: PEAQ ODG and R_nonlin scored
+HARNESS_VERSION = 4  # 2: per-metric compute times; 3: PEAQ ODG and R_nonlin; 4: CPU time, clip, clip consistency checked
 
 
 def resample(x: np.ndarray, rate_from: int, rate_to: int, length: int | None = None) -> np.ndarray:
@@ -57,7 +63,7 @@ def resample(x: np.ndarray, rate_from: int, rate_to: int, length: int | None = N
 def _batches(task_dir: Path, split: str, batch_size: int) -> Iterator[list[dict[str, Any]]]:
     """Consecutive examples of equal length, at most ``batch_size`` at a time."""
     batch: list[dict[str, Any]] = []
-    columns = ["id", "index", "level", "gain_db", "target_sdr_db", "sample_rate", "clean", "distorted"]
+    columns = ["id", "index", "level", "gain_db", "target_sdr_db", "threshold", "sample_rate", "clean", "distorted"]
     for row in iter_examples(task_dir, split, columns=columns, check_hashes=True):  # refuses damaged rows
         if batch and (len(batch) == batch_size or len(row["clean"]) != len(batch[0]["clean"])):
             yield batch
@@ -107,14 +113,27 @@ def _up_to_date(out_dir: Path, submission: Path, manifest: dict, split: str) -> 
     return None
 
 
+def clip_consistent(distorted: np.ndarray, restored: np.ndarray, levels: list[float | None]) -> np.ndarray:
+    """Per example (rows of (batch, samples) arrays): does the output agree with its hard-clipped input?
+
+    The clipping level is the row's ``threshold`` (or ``max|input|`` without one). Samples below
+    it (reliable) must be kept within float32 rounding of the level; clipped ones must be at
+    least the level, with the input's sign (within ``CLIP_TOLERANCE``)."""
+    d, y = distorted.astype(np.float64), restored.astype(np.float64)
+    level = np.array([[t if t is not None and np.isfinite(t) else np.max(np.abs(x))] for t, x in zip(levels, d)])
+    kept = np.abs(y - d) <= np.finfo(np.float32).eps * level
+    above = np.sign(d) * y >= level * (1.0 - CLIP_TOLERANCE)
+    return np.where(clipped_mask(d, level), above, kept).all(axis=-1)
+
+
 def _score_batch(runner: SubmissionRunner, batch: list[dict[str, Any]], task_rate: int,
-                 on_restored: Callable[[np.ndarray, int], None] | None = None) -> pd.DataFrame:
+                 hard_clipping: bool, on_restored: Callable[[np.ndarray, int], None] | None = None) -> pd.DataFrame:
     ids = [row["id"] for row in batch]
     clean = np.stack([row["clean"] for row in batch])
     distorted = np.stack([row["distorted"] for row in batch])
     model_rate = runner.info["sample_rate"]
     oracle_clean = resample(clean, task_rate, model_rate) if runner.info["oracle"] else None
-    restored, seconds = runner(resample(distorted, task_rate, model_rate), ids, clean=oracle_clean)
+    restored, timing = runner(resample(distorted, task_rate, model_rate), ids, clean=oracle_clean)
     restored = resample(restored, model_rate, task_rate, clean.shape[-1])
     if on_restored is not None:
         on_restored(restored, task_rate)
@@ -124,8 +143,11 @@ def _score_batch(runner: SubmissionRunner, batch: list[dict[str, Any]], task_rat
                           for name in ("id", "index", "level", "gain_db", "target_sdr_db")})
     for m in SCORED:
         table[m.name] = output[m.name]
-    table["seconds"] = seconds / len(batch)
+    table["seconds"] = timing.wall / len(batch)
+    table["cpu_seconds"] = timing.cpu / len(batch)
     table["audio_seconds"] = clean.shape[-1] / task_rate
+    if hard_clipping:
+        table["clip_consistent"] = clip_consistent(distorted, restored, [row["threshold"] for row in batch])
     for name, spent in metric_seconds.items():
         table[f"metric_seconds_{name}"] = spent / len(batch)
     return table
@@ -153,6 +175,7 @@ def evaluate(submission: str | Path, task: str, data: str | Path = "data", resul
         base = {"submission": name, "submission_file": str(submission), "task": task, "split": split,
                 "paper_task": manifest["recipe"].get("paper_task", ""), "data_fingerprint": manifest["fingerprint"], "harness_version": HARNESS_VERSION,
                 "versions": package_versions(), "device": device, "batch_size": batch_size}
+        base["display_name"] = runner.display_name
         if runner.not_applicable:
             summary = {**base, "applicable": False, "reason": runner.not_applicable, "files": [],
                        "run_key": _run_key(file_sha256([submission]), manifest, split)}
@@ -165,15 +188,17 @@ def evaluate(submission: str | Path, task: str, data: str | Path = "data", resul
         for stale in out_dir.glob(".partial-*"):
             if stale != partial:
                 shutil.rmtree(stale)
-        task_rate = manifest["recipe"]["sample_rate"]
+        recipe = parse_recipe(manifest["recipe"], f"{task_dir / 'manifest.json'}")
+        task_rate, hard_clipping = recipe.sample_rate, EFFECTS[recipe.effect.name].hard_clipping
         total = manifest["splits"][split]["examples"]
+        measured_on = machine()
         start = time.perf_counter()
         with tqdm(total=total, desc=f"evaluate {name} on {task}", unit="ex", disable=not progress) as bar:
             for number, batch in enumerate(_batches(task_dir, split, batch_size)):
                 path = partial / f"batch-{number:05d}-{batch[0]['index']}.parquet"
                 stats = fad_hook.batch_stats_path(path, fad)
                 if not path.is_file() or (stats is not None and not stats.is_file()):
-                    table = _score_batch(runner, batch, task_rate, fad_hook.output_sink(stats, fad))
+                    table = _score_batch(runner, batch, task_rate, hard_clipping, fad_hook.output_sink(stats, fad))
                     with atomic_path(path) as temp:
                         table.to_parquet(temp, index=False)
                 bar.update(len(batch))
@@ -183,12 +208,15 @@ def evaluate(submission: str | Path, task: str, data: str | Path = "data", resul
         for m in METRICS:
             if m.gain_of:
                 table[m.name] = table[m.gain_of] - table[f"{m.gain_of}_input"]
-        table = table[[c for c in ("id", "index", "level", "gain_db", "target_sdr_db") if c in table]
-                      + metric_columns() + ["seconds", "audio_seconds"]
-                      + [f"metric_seconds_{m.name}" for m in SCORED]]
+        table["clip"] = [example_level(recipe, split, index)[0] for index in table["index"]]  # the source clip
+        table = table[[c for c in ("id", "index", "clip", "level", "gain_db", "target_sdr_db") if c in table]
+                      + metric_columns() + ["seconds", "cpu_seconds", "audio_seconds"]
+                      + [f"metric_seconds_{m.name}" for m in SCORED] + (["clip_consistent"] if hard_clipping else [])]
         summary = {
             **base, "applicable": True, "oracle": runner.info["oracle"],
-            "num_parameters": runner.info["num_parameters"], "clip_consistent": runner.info["clip_consistent"],
+            "num_parameters": runner.info["num_parameters"],
+            "clip_consistent_claimed": runner.info["clip_consistent"],
+            "machine": {**measured_on, "torch_threads": runner.info["torch_threads"]},
             "model_sample_rate": runner.info["sample_rate"],
             "resampled": runner.info["sample_rate"] != task_rate, "files": files,
             "submission_sha256": submission_sha, "run_key": key, "wall_seconds": time.perf_counter() - start,

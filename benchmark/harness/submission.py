@@ -8,12 +8,15 @@ methods that do not apply to some tasks; ``files(task) -> list of paths`` (a sta
 naming the files the model loads (checkpoints), which the harness hashes with the
 submission so that a changed checkpoint is re-evaluated; an instance attribute
 ``num_parameters`` is shown on the leaderboard; ``clip_consistent = True`` (class or instance)
-says that the output keeps the input's unclipped samples and is at least the clipping level
-where the input is clipped, and the leaderboard marks the method so.
+claims that the output keeps the input's unclipped samples and is at least the clipping level
+where the input is clipped (the harness checks the claim on every output); ``display_name``
+(a string on ``Model`` or in the module) is the method's name on the leaderboard.
 
 ``SubmissionRunner`` starts the child, which imports the file and builds the model, then
 answers one batch at a time. Errors inside the child (an exception, a wrong output, a
 hang past the timeout, a crash) come back as ``SubmissionError`` naming what was wrong.
+Each batch is timed in the child: wall seconds and CPU seconds of the child process (all its
+threads), so that speed compares across machines with different loads and core counts.
 """
 from __future__ import annotations
 
@@ -21,10 +24,11 @@ import hashlib
 import importlib.util
 import multiprocessing
 import signal
+import sys
 import time
 import traceback
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
@@ -83,23 +87,46 @@ def load_model_class(path: str | Path) -> type[Submission]:
         raise SubmissionError(f"{path}: `Model.sample_rate` is missing or not a positive int (got {rate!r})")
     if not callable(getattr(model, "__call__", None)):
         raise SubmissionError(f"{path}: `Model` defines no `__call__(self, distorted)`")
+    name = getattr(model, "display_name", getattr(module, "display_name", None))
+    if name is not None and not (isinstance(name, str) and name.strip()):
+        raise SubmissionError(f"{path}: `display_name` must be a non-empty string (got {name!r})")
+    if name is not None:
+        model.display_name = name  # the module's, when the class has none
     return model
+
+
+class Timing(NamedTuple):
+    """Compute time of one batch in the child: wall-clock and CPU seconds (all threads), and
+    torch's CPU thread count after it (None while the submission has not imported torch)."""
+
+    wall: float
+    cpu: float
+    torch_threads: int | None
+
+
+def _torch_threads() -> int | None:
+    """torch's CPU thread count in this process, if the submission imported torch."""
+    torch = sys.modules.get("torch")
+    return torch.get_num_threads() if torch is not None else None
 
 
 def _child(conn, path: str, task: str, device: str) -> None:
     """Child process: build the model, then answer batches until told to stop."""
+    name = None
     try:
         model_class = load_model_class(path)
+        name = getattr(model_class, "display_name", None)
         if hasattr(model_class, "supports") and not model_class.supports(task):
-            conn.send(("not_applicable", f"{Path(path).name} does not apply to task {task}"))
+            conn.send(("not_applicable", f"{Path(path).name} does not apply to task {task}", name))
             return
         files = [str(Path(f).resolve()) for f in model_class.files(task)] if hasattr(model_class, "files") else []
         model = model_class(task, device)
         conn.send(("ready", {"sample_rate": model_class.sample_rate, "oracle": bool(getattr(model_class, "oracle", False)),
                              "files": files, "num_parameters": getattr(model, "num_parameters", None),
-                             "clip_consistent": bool(getattr(model, "clip_consistent", False))}))
+                             "clip_consistent": bool(getattr(model, "clip_consistent", False)),
+                             "display_name": name, "torch_threads": _torch_threads()}))
     except NotApplicable as exc:
-        conn.send(("not_applicable", str(exc)))
+        conn.send(("not_applicable", str(exc), name))
         return
     except SubmissionError as exc:
         conn.send(("error", str(exc)))
@@ -110,10 +137,9 @@ def _child(conn, path: str, task: str, device: str) -> None:
     while (message := conn.recv()) is not None:
         distorted, clean = message
         try:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             restored = model(distorted, clean=clean) if clean is not None else model(distorted)
-            seconds = time.perf_counter() - start
-            conn.send(("ok", restored, seconds))
+            conn.send(("ok", restored, Timing(time.perf_counter() - start, time.process_time() - cpu, _torch_threads())))
         except Exception:
             conn.send(("error", f"Model.__call__ raised:\n{traceback.format_exc()}"))
 
@@ -145,6 +171,7 @@ class SubmissionRunner:
         self.path, self.task, self.device, self.timeout = Path(path), task, device, timeout
         self.info: dict[str, Any] = {}
         self.not_applicable: str | None = None
+        self.display_name: str | None = None  # the submission's own name for the board, if it gives one
 
     def __enter__(self) -> SubmissionRunner:
         context = multiprocessing.get_context("spawn")
@@ -155,12 +182,13 @@ class SubmissionRunner:
         child_conn.close()
         kind, *payload = self._receive("while loading the model")
         if kind == "not_applicable":
-            self.not_applicable = payload[0]
+            self.not_applicable, self.display_name = payload
         elif kind == "error":  # messages of load_model_class name the file already
             message = payload[0]
             raise SubmissionError(message if message.startswith(f"{self.path}:") else f"{self.path}: {message}")
         else:
             self.info = payload[0]
+            self.display_name = self.info["display_name"]
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -189,14 +217,15 @@ class SubmissionRunner:
             raise SubmissionError(f"{self.path}: the submission process died ({cause}) {doing}; "
                                   "a crash in native code or running out of memory") from None
 
-    def __call__(self, distorted: np.ndarray, ids: list[str], clean: np.ndarray | None = None) -> tuple[np.ndarray, float]:
-        """Restore one batch; returns (restored, compute seconds). ``clean`` goes to oracles only."""
+    def __call__(self, distorted: np.ndarray, ids: list[str], clean: np.ndarray | None = None) -> tuple[np.ndarray, Timing]:
+        """Restore one batch; returns (restored, its compute time). ``clean`` goes to oracles only."""
         self._conn.send((distorted, clean if self.info.get("oracle") else None))
         kind, *payload = self._receive(f"on {_span(ids)}")
         if kind == "error":
             raise SubmissionError(f"{self.path} on {_span(ids)}: {payload[0]}")
-        restored, seconds = payload
+        restored, timing = payload
+        self.info["torch_threads"] = timing.torch_threads  # a model may import torch only when first called
         try:
-            return check_output(restored, distorted.shape, ids), seconds
+            return check_output(restored, distorted.shape, ids), timing
         except SubmissionError as exc:
             raise SubmissionError(f"{self.path}: {exc}") from None

@@ -1,10 +1,11 @@
 """``bench train``: train a neural baseline on a generated task.
 
 Random crops of the train split (seeded by seed, epoch and example), shuffled by a generator
-seeded by (seed, epoch); validation on the whole val split after every epoch (loss and
-mean SI-SDR); with ``lr_schedule="plateau"`` the learning rate halves whenever the
-validation SI-SDR has not improved for PLATEAU_PATIENCE epochs. After each epoch the full
-state (weights, optimiser, learning-rate schedule, history, best weights)
+seeded by (seed, epoch); a train split above ``IN_MEMORY_BYTES`` of audio is streamed by shards
+(:mod:`benchmark.dataset.torch_dataset`: another sample order, deterministic too); validation on
+the whole val split after every epoch (loss and mean SI-SDR); with ``lr_schedule="plateau"`` the
+learning rate halves whenever the validation SI-SDR has not improved for PLATEAU_PATIENCE epochs.
+After each epoch the full state (weights, optimiser, learning-rate schedule, history, best weights)
 is saved atomically to ``OUT/NAME/TASK.state.pt``, so an interrupted run resumes from its
 last finished epoch and, on CPU, ends with the same weights as an uninterrupted one.
 With ``consistent`` (hard-clipping tasks only) the network's output is projected onto the
@@ -28,7 +29,7 @@ from tqdm import tqdm
 
 from ..atomic import atomic_path
 from ..dataset.shards import load_manifest
-from ..dataset.torch_dataset import DistortionDataset
+from ..dataset.torch_dataset import DistortionDataset, open_split
 from ..effects import EFFECTS
 from ..errors import BenchmarkError
 from ..metrics import si_sdr
@@ -166,44 +167,38 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
         if "schedule" in state:
             schedule.load_state_dict(state["schedule"])
         history, best = state["history"], state["best"]
-    train_set = DistortionDataset(task_dir, "train", crop=round(settings.crop_seconds * rate), seed=settings.seed)
+    train_set = open_split(task_dir, "train", crop=round(settings.crop_seconds * rate), seed=settings.seed)
     val_set = DistortionDataset(task_dir, "val")
     spent = sum(h["seconds"] for h in history)
     epoch = len(history)
     while (settings.epochs is None or epoch < settings.epochs) and (settings.minutes is None or spent < settings.minutes * 60):
         epoch += 1
         start = time.perf_counter()
-        train_set.set_epoch(epoch)
-        order = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(settings.seed * 100003 + epoch))
-        batches = [order[i : i + settings.batch_size] for i in range(0, len(order) - settings.batch_size + 1, settings.batch_size)]
-        total = 0.0
-        with tqdm(batches, desc=f"{name} {task} epoch {epoch}", unit="batch", disable=not progress,
-                  leave=False) as bar:
-            for number, indices in enumerate(bar, 1):
-                items = [train_set[int(i)] for i in indices]
-                distorted = torch.stack([d for d, _ in items]).to(device)
-                clean = torch.stack([c for _, c in items]).to(device)
+        total, count = 0.0, len(train_set) // settings.batch_size
+        with tqdm(train_set.batches(epoch, settings.batch_size), total=count, desc=f"{name} {task} epoch {epoch}",
+                  unit="batch", disable=not progress, leave=False) as bar:
+            for number, (ids, distorted, clean) in enumerate(bar, 1):
+                distorted, clean = distorted.to(device), clean.to(device)
                 loss = training_loss(model(distorted), clean, settings.loss)
                 optimiser.zero_grad()
                 loss.backward()
                 norm = torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
                 if not (torch.isfinite(loss) and torch.isfinite(norm)):
-                    ids = ", ".join(train_set.ids[int(i)] for i in indices)
                     kept = f"{state_path} keeps epoch {epoch - 1}" if history else "no epoch was finished"
-                    raise TrainingError(f"{name} on {task}, epoch {epoch}, batch {number} ({ids}): loss {float(loss.detach())}, "
-                                        f"gradient norm {float(norm)}; {kept}")
+                    raise TrainingError(f"{name} on {task}, epoch {epoch}, batch {number} ({', '.join(ids)}): "
+                                        f"loss {float(loss.detach())}, gradient norm {float(norm)}; {kept}")
                 optimiser.step()
                 total += float(loss.detach())
                 bar.set_postfix(loss=f"{total / (bar.n + 1):.3f}")
         val_loss, val_score = _validate(model, val_set, device, settings.batch_size, settings.loss)
         seconds = time.perf_counter() - start
         spent += seconds
-        history.append({"epoch": epoch, "train_loss": total / len(batches), "val_loss": val_loss,
+        history.append({"epoch": epoch, "train_loss": total / count, "val_loss": val_loss,
                         "val_si_sdr": val_score, "seconds": seconds, "lr": optimiser.param_groups[0]["lr"]})
         if val_score > best["val_si_sdr"]:
             best = {"val_si_sdr": val_score, "weights": copy.deepcopy(net.state_dict()), "epoch": epoch}
         if progress:
-            tqdm.write(f"{name} {task} epoch {epoch}: train loss {total / len(batches):.3f}, "
+            tqdm.write(f"{name} {task} epoch {epoch}: train loss {total / count:.3f}, "
                        f"val loss {val_loss:.3f}, val SI-SDR {val_score:.2f} dB ({seconds:.0f} s)")
         if settings.lr_schedule == "plateau":
             schedule.step(val_score)

@@ -1,33 +1,38 @@
-"""``bench leaderboard``: tables and plots of every evaluated submission, per task.
+"""``bench leaderboard``: tables and plots of evaluated submissions, per task.
 
-Reads ``results/*/*/summary.json`` (and ``metrics.parquet``) and writes into ``leaderboard/``:
+Reads ``results/*/*/summary.json`` (and ``metrics.parquet``), optionally only some
+submissions and tasks, and writes into a board folder (a user's ``./board``, or the published
+``leaderboard/``; see ``benchmark.pipeline``):
 
-- ``README.md``: per task, the ranking (median [Q1, Q3] of each metric, real-time factor,
-  parameters; oracles marked and listed apart, clip-consistent methods marked †; "n/a" where
-  a method does not apply), the means with 95 % CI per level, paired Wilcoxon signed-rank
-  tests on SI-SDR, and the paper's published numbers in a block of their own (measured on
-  CEG / SignalTrain, never ranked);
-- ``plots/TASK-box.png``, ``TASK-levels.png``, ``TASK-scatter.png``;
+- ``README.md``: per task, the ranking (sorted by median SI-SDR: median [Q1, Q3] of each
+  metric with the count of infinite and undefined values, real-time factor per CPU second and
+  the machine, parameters; oracles marked and listed apart, methods whose every output the
+  harness checked clip-consistent marked †, failed claims said; "n/a" where a method does not
+  apply), the means with 95 % CI per level, paired Wilcoxon signed-rank tests per source clip,
+  and the paper's published numbers in a block of their own (measured on CEG / SignalTrain,
+  never ranked);
+- ``plots/TASK-box.png``, ``TASK-levels.png``, ``TASK-scatter.png`` (one colour per method
+  across the board);
 - ``index.html``: the same tables (sortable) and plots in one self-contained page
   (its style and script are ``page.css`` and ``page.js`` beside this module).
 """
 from __future__ import annotations
 
 import base64
-import html
 import os
 import shutil
 from pathlib import Path
+from typing import Iterable
 
 from ..atomic import atomic_path
 from ..effects import LEVELS
 from ..errors import BenchmarkError
 from ..metrics import METRICS
 from .paper import load_paper, paper_label, paper_level_rows, paper_rows
-from .plots import plot_task
+from .plots import colours, plot_task
 from .results import collect
-from .statistics import wilcoxon_rows
-from .tables import CONSISTENT_MARK, html_table, level_rows, markdown, ranking_rows
+from .statistics import paired_tests, tests_title, wilcoxon_rows
+from .tables import CONSISTENT_MARK, RANKED_BY, html_table, inline_html, level_rows, markdown, ranking_rows, speed_note
 
 _ASSETS = Path(__file__).resolve().parent
 
@@ -37,18 +42,22 @@ def _headers(higher_is_better: bool) -> str:
     return ", ".join(m.header.split(" (")[0] for m in METRICS if m.higher_is_better == higher_is_better)
 
 
-def render(results: str | Path, out: str | Path) -> list[Path]:
-    """Write README.md, index.html and the plots for every task that has results."""
+def render(results: str | Path, out: str | Path, submissions: Iterable[str] | None = None,
+           tasks: Iterable[str] | None = None, command: str = "bench leaderboard") -> list[Path]:
+    """Write README.md, index.html and the plots for every task that has results (only
+    ``submissions`` and ``tasks`` when given); ``command`` is how the page says to regenerate it."""
     final = Path(out)
     if final.exists() and not final.is_dir():
         raise BenchmarkError(f"{final} is a file, not a folder for the board")
-    board = collect(results)
+    board = collect(results, submissions, tasks)
     if not board:
-        raise BenchmarkError(f"no results under {results}: run `bench evaluate` (or `bench run`) first")
+        chosen = "" if submissions is None and tasks is None else " of the submissions and tasks asked for"
+        raise BenchmarkError(f"no results{chosen} under {results}: run `bench evaluate` (or `bench run`) first")
+    final.parent.mkdir(parents=True, exist_ok=True)
     out = final.parent / f".{final.name}.render-{os.getpid()}"  # rendered whole here, then swapped in
     shutil.rmtree(out, ignore_errors=True)
     try:
-        _write_board(board, out)
+        _write_board(board, out, command)
         return _swap_in(out, final)
     finally:
         shutil.rmtree(out, ignore_errors=True)
@@ -67,45 +76,61 @@ def _swap_in(staging: Path, out: Path) -> list[Path]:
     return sorted((out / "plots").glob("*.png")) + [out / "README.md", out / "index.html"]
 
 
-def _write_board(board: dict, out: Path) -> None:
+def _intro(board: dict, command: str) -> str:
+    entries = [s for task in board.values() for s in task.values()]
+    checked = any(s.get("clip_consistency_failures") is not None for s in entries)
+    return ("Every submission on every task below, scored by `bench evaluate` on the test split "
+            f"(median [Q1, Q3] over examples; ↑ higher is better for {_headers(True)}; ↓ lower is better for "
+            f"{_headers(False)}; rankings sorted by {RANKED_BY}). Oracles see the clean target and are never ranked "
+            "with the other methods. "
+            + (f"On hard-clipping tasks the harness checks every output for clip consistency (the input's unclipped "
+               "samples kept, within float32 rounding; clipped samples at least the clipping level, with their sign): "
+               f"{CONSISTENT_MARK} marks the methods for which it held on every example (the distorted input "
+               "trivially, A-SPADE by construction, a network trained with `bench train --consistent`), and a "
+               "method that claims it (`clip_consistent = True`) where it did not hold says on how many examples. "
+               if checked else "")
+            + f"Regenerate with `{command}`.")
+
+
+def _task_sections(task: str, entries: dict, paper) -> list[tuple[str, tuple[list[str], list[list[str]]], str]]:
+    """(title, table, note below it) of each table of one task."""
+    applicable = [n for n in entries if entries[n].get("applicable", True)]
+    level = entries[applicable[0]]["level_name"] if applicable else None
+    level_name = LEVELS[level].label if level in LEVELS else "level"
+    sections = [(f"Ranking (sorted by {RANKED_BY}; oracles, then methods that do not apply, last)",
+                 ranking_rows(entries), speed_note(entries) if applicable else "")]
+    if applicable:
+        tests = paired_tests(entries)
+        sections.append((f"Mean SI-SDR (dB) ± 95 % CI per {level_name}", level_rows(entries), ""))
+        sections.append((tests_title(entries, tests), wilcoxon_rows(entries, tests), ""))
+    label = paper_label(next(iter(entries.values())).get("paper_task", ""))
+    if label:
+        place = "CEG" if label.startswith("CEG") else "SignalTrain"
+        note = (f"Published by the paper for {label}: measured on {place}, not on this data, and read off its "
+                "figures (±0.1 dB); shown for reference, not ranked")
+        sections.append((note, paper_rows(paper, label), ""))
+        if (levels := paper_level_rows(paper, label)) is not None:
+            sections.append((f"Paper: mean SI-SDR (dB) per input SDR on {place} (~: read approximately)", levels, ""))
+    return sections
+
+
+def _write_board(board: dict, out: Path, command: str) -> None:
     """README.md, index.html and plots/ of a collected board, into the folder ``out``."""
     paper = load_paper()
-    md = ["# Leaderboard", "",
-          "Every registered submission on every generated task, scored by `bench evaluate` on the test split "
-          f"(median [Q1, Q3] over examples; ↑ higher is better for {_headers(True)}; ↓ lower is better for "
-          f"{_headers(False)}). Oracles see the clean target and are never ranked with the other methods. "
-          + (f"{CONSISTENT_MARK} marks clip-consistent methods: their output keeps the input's unclipped samples "
-             "and is at least the clipping level where the input is clipped (A-SPADE by construction, a "
-             "network when trained with `bench train --consistent`). "
-             if any(s.get("clip_consistent") for entries in board.values() for s in entries.values()) else "")
-          + "Regenerate with `bench leaderboard` (or `bench run`).", ""]
-    body = ["<h1>Leaderboard</h1>", f"<p class='note'>{html.escape(md[2])}</p>"]
+    colour = colours(board)
+    intro = _intro(board, command)
+    md = ["# Leaderboard", "", intro, ""]
+    body = ["<h1>Leaderboard</h1>", f"<p class='note'>{inline_html(intro)}</p>"]
     for task in sorted(board):
         entries = board[task]
-        applicable = [n for n in entries if entries[n].get("applicable", True)]
-        level = entries[applicable[0]]["level_name"] if applicable else None
-        level_name = LEVELS[level].label if level in LEVELS else "level"
-        sections = [("Ranking", ranking_rows(entries))]
-        if applicable:
-            sections.append((f"Mean SI-SDR (dB) ± 95 % CI per {level_name}", level_rows(entries)))
-            sections.append(("Paired Wilcoxon signed-rank tests on SI-SDR (row minus column: median "
-                             "difference in dB, Holm-corrected p; * p < 0.05)", wilcoxon_rows(entries)))
-        label = paper_label(next(iter(entries.values())).get("paper_task", ""))
-        if label:
-            place = "CEG" if label.startswith("CEG") else "SignalTrain"
-            note = (f"Published by the paper for {label}: measured on {place}, not on this data, and read off its "
-                    "figures (±0.1 dB); shown for reference, not ranked")
-            sections.append((note, paper_rows(paper, label)))
-            if (levels := paper_level_rows(paper, label)) is not None:
-                sections.append((f"Paper: mean SI-SDR (dB) per input SDR on {place} (~: read approximately)", levels))
         md += [f"## {task}", ""]
         body.append(f"<h2 id='{task}'>{task}</h2>")
-        for title, (header, rows) in sections:
-            md += [f"**{title}**", "", markdown(header, rows), ""]
-            body += [f"<h3>{html.escape(title)}</h3>", html_table(header, rows, sortable=title == "Ranking"
-                                                                   or title.startswith("Mean"))]
-        if applicable:
-            for path in plot_task(task, entries, out / "plots"):
+        for title, (header, rows), note in _task_sections(task, entries, paper):
+            md += [f"**{title}**", "", markdown(header, rows), ""] + ([note, ""] if note else [])
+            body += [f"<h3>{inline_html(title)}</h3>", html_table(header, rows, sortable=title.startswith(("Ranking", "Mean")))]
+            body += [f"<p class='note'>{inline_html(note)}</p>"] if note else []
+        if any(entries[n].get("applicable", True) for n in entries):
+            for path in plot_task(task, entries, out / "plots", colour):
                 md += [f"![{path.stem}](plots/{path.name})", ""]
                 data = base64.b64encode(path.read_bytes()).decode()
                 body.append(f"<img alt='{path.stem}' src='data:image/png;base64,{data}'>")
