@@ -33,6 +33,7 @@ from .harness.summary import format_summary
 from .metrics import METRICS, Embedder
 from .models import checkpoint_path
 from .report import render
+from .report.paper_demo import DEMO_KEY_PREFIX
 
 
 USER_BOARD = Path("board")  # a user's board, relative to the working directory
@@ -158,17 +159,26 @@ def check(data: str | Path = "data", results: str | Path = "results", update: bo
           fad: Embedder | None = None) -> list[tuple[str, str, Any, Any]]:
     """``bench check``: recompute the published numbers; returns what moved (empty: all held).
 
-    ``extra`` adds more published entries (the paper-demo scores) to compare or update. With
-    ``update``, the published board beside ``published_path`` is rendered again from the same results.
+    ``extra`` adds more published entries (the paper-demo scores) to compare or update. Published
+    entries this run does not recompute (other tasks than ``tasks``; the paper demo without
+    ``extra``) are neither compared nor, with ``update``, replaced. With ``update``, the published
+    board beside ``published_path`` is rendered again from the same results.
     """
     names = ensure_data(data, list(tasks or BENCHMARK_TASKS), workers)
     current = published_numbers(evaluate_all(data, results, names, device, fad=fad))
     current.update(extra or {})
     path = Path(published_path or paths.leaderboard_dir() / "published.json")
+    published = json.loads(path.read_text()) if path.is_file() else None
+
+    def recomputed(key: str) -> bool:
+        return bool(extra) if key.startswith(DEMO_KEY_PREFIX) else key.split("/", 1)[1] in names
+
     if update:
-        write_json(path, {"tolerances": tolerances(), "results": current})
+        kept = {k: v for k, v in (published or {"results": {}})["results"].items() if not recomputed(k)}
+        write_json(path, {"tolerances": tolerances(), "results": {**kept, **current}})
         publish(results, names, path.parent)
         return []
-    if not path.is_file():
+    if published is None:
         raise CheckError(f"{path} does not exist; create it with `bench check --update`")
-    return compare(json.loads(path.read_text()), current)
+    published["results"] = {k: v for k, v in published["results"].items() if recomputed(k)}
+    return compare(published, current)

@@ -17,6 +17,7 @@ from benchmark.harness.evaluate import evaluate
 from benchmark.harness.summary import metric_columns, summarise
 from benchmark.dataset.generate import generate_task
 from benchmark.metrics import SCORED
+from benchmark.harness.fad import ENABLE as FAD_ENABLE
 from benchmark.report.page import render
 from benchmark.report.paper import load_paper
 from benchmark.report.results import collect
@@ -351,3 +352,16 @@ def test_page_shows_code_spans_and_does_not_scroll_sideways_at_1400_px(tmp_path)
     dom = chromium_dom(measured, tmp_path / "profile", "--window-size=1400,1000")
     scroll, viewport = map(int, re.search(r'data-widths="(\d+) (\d+)"', dom).groups())
     assert viewport == 1400 and scroll <= viewport, f"the page is {scroll} px wide in a {viewport} px window"
+
+
+def test_fad_is_shown_per_method_or_n_a_with_the_flags_that_enable_it(tmp_path):
+    values = np.linspace(0.0, 10.0, 42)
+    fake_results(tmp_path / "r", "synth-hc", {"passthrough": values, "mine": values + 1.0}, 6,
+                 mine={"fad": 1.234, "fad_input": 9.5, "fad_model": {"name": "vggish"}})
+    render(tmp_path / "r", tmp_path / "lb")
+    text = (tmp_path / "lb" / "README.md").read_text()
+    ranking = text.split("| method | SDR")[1].split("\n\n")[0].splitlines()
+    fad = ("| method | SDR" + ranking[0]).split(" | ").index("FAD")
+    cells = {line.split(" | ")[0]: line.split(" | ")[fad] for line in ranking[2:]}
+    assert cells == {"| mine": "1.23", "| distorted input": "n/a"}
+    assert f"`{FAD_ENABLE}`" in text  # the distorted input has none: the page says how to get it

@@ -2,9 +2,10 @@
 
 - :class:`DistortionDataset` holds a split in memory (its audio once, as float32) and is a
   map-style ``Dataset``: what ``bench train`` uses for every split up to :data:`IN_MEMORY_BYTES`
-  of audio (the synth-* train splits: 600 clips of 4 s, 307 MB).
+  of audio, 2 GiB (the synth-* train splits: 600 clips of 4 s, 307 MB; the sampled-* ones: 2,000
+  clips, 1.02 GB).
 - :class:`ShardStream` is an ``IterableDataset`` that reads a few shards at a time
-  (``shards_at_once``), for larger splits (the sampled-* train splits: 2,000 clips, 1.02 GB):
+  (``shards_at_once``), for larger splits (e.g. a CEG or SignalTrain train split of 5,000 clips):
   each epoch visits the shards in an order drawn from (seed, epoch) and the examples of each
   group of shards in a drawn order; with DataLoader workers, each worker reads its own groups.
 
@@ -23,7 +24,7 @@ import torch
 
 from .shards import iter_examples, load_manifest, read_shard, shard_paths
 
-IN_MEMORY_BYTES = 512 * 2**20  # audio bytes (clean + distorted, float32) above which `open_split` streams
+IN_MEMORY_BYTES = 2 * 2**30  # audio bytes (clean + distorted, float32) above which `open_split` streams
 _ORDER = 0x5348  # leads the seeds of the stream's shard and example orders (crops are seeded by (seed, epoch, index))
 _COLUMNS = ["id", "index", "distorted", "clean"]
 

@@ -27,6 +27,7 @@ from typing import Iterable
 from ..atomic import atomic_path
 from ..effects import LEVELS
 from ..errors import BenchmarkError
+from ..harness.fad import ENABLE as FAD_ENABLE
 from ..metrics import METRICS
 from .paper import load_paper, paper_label, paper_level_rows, paper_rows
 from .plots import colours, plot_task
@@ -89,6 +90,10 @@ def _intro(board: dict, command: str) -> str:
                "trivially, A-SPADE by construction, a network trained with `bench train --consistent`), and a "
                "method that claims it (`clip_consistent = True`) where it did not hold says on how many examples. "
                if checked else "")
+            + ("FAD (Fréchet Audio Distance of the outputs' VGGish embeddings to the clean test audio's, one value "
+               "per method and task, ↓) is n/a where no embedding weights were given: add "
+               f"`{FAD_ENABLE}` (a file you download yourself, checked by SHA-256; see README). "
+               if any(s.get("applicable", True) and s.get("fad") is None for s in entries) else "")
             + f"Regenerate with `{command}`.")
 
 

@@ -31,6 +31,7 @@ from ..metrics import METRICS_BY_NAME
 from .paper import load_paper
 
 DEMO_KINDS = {"CEG_OD": "od", "CEG_HC": "hc", "ST_HC": "sdr"}  # demo task -> our task FAMILY-KIND
+DEMO_KEY_PREFIX = "paper-demo/"  # of the demo's entries in leaderboard/published.json
 PAPER_LABELS = {"CEG_OD": "CEG-OD", "CEG_HC": "CEG-HC", "ST_HC": "SignalTrain-HC"}  # demo task -> paper.csv's task
 PAPER_OUTPUTS = {"demucs": "Demucs", "waveunet": "Wave-U-Net", "crafx": "CRAFX", "umx": "UMX", "irm": "IRM",
                  "aspade": "A-SPADE"}
@@ -178,7 +179,7 @@ def published_entries(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Mean of each metric per (demo task, source, method), for the regression check."""
     entries: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
-        entries.setdefault(f"paper-demo/{row['demo_task']}/{row['source']}/{row['method']}", []).append(row)
+        entries.setdefault(f"{DEMO_KEY_PREFIX}{row['demo_task']}/{row['source']}/{row['method']}", []).append(row)
     return {key: {f"{metric}.mean": float(np.mean([r[metric] for r in part])) for metric in DEMO_METRICS}
             for key, part in sorted(entries.items())}
 

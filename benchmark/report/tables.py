@@ -84,19 +84,19 @@ def speed_note(entries: dict[str, dict[str, Any]]) -> str:
 
 def ranking_rows(entries: dict[str, dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
     """Header and rows of a task's ranking table (in ``ranked`` order)."""
-    header = ["method", *[m.header for m in METRICS], "real-time factor (CPU)", "parameters"]
+    header = ["method", *[m.header for m in METRICS], "FAD", "real-time factor (CPU)", "parameters"]
     timed = [entries[n] for n in ranked(entries) if entries[n].get("applicable", True)]
     machines = list(dict.fromkeys(_machine(s) for s in timed))
     rows = []
     for name in ranked(entries):
         s = entries[name]
         if not s.get("applicable", True):
-            rows.append([method_label(s), *["n/a"] * (len(METRICS) + 2)])
+            rows.append([method_label(s), *["n/a"] * (len(METRICS) + 3)])
             continue
         rtf = s.get("real_time_factor_cpu")
         where = f" [{machines.index(_machine(s)) + 1}]" if len(machines) > 1 else ""
         rows.append([method_label(s), *[_cell(s["metrics"][m.name]) for m in METRICS],
-                     "–" if rtf is None else f"{rtf:,.0f}×{where}", _parameters(s.get("num_parameters"))])
+                     "n/a" if s.get("fad") is None else f"{s['fad']:.2f}", "–" if rtf is None else f"{rtf:,.0f}×{where}", _parameters(s.get("num_parameters"))])
     return header, rows
 
 
