@@ -13,7 +13,7 @@ import sys
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import REPO_ROOT, require_paper_demo
+from conftest import REPO_ROOT, require_module, require_paper_demo
 
 from benchmark.effects import clip_to_sdr, plain_sdr
 from benchmark.metrics import si_sdr
