@@ -6,12 +6,15 @@ import contextlib
 import fcntl
 import json
 import os
+import socket
 from pathlib import Path
 from typing import Any, Iterator
 
 from .errors import BenchmarkError
 
-TEMP_MARK = ".tmp-"  # temporary files are named .NAME.tmp-PID, PID the writer's process id
+# Temporary files are named .NAME.tmp-PID@HOST: the writer's process id and machine (cluster
+# workers on several machines write into one shared folder; their pids may coincide).
+TEMP_MARK = ".tmp-"
 LOCK_FILE = ".lock"
 
 
@@ -27,7 +30,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}{TEMP_MARK}{os.getpid()}")
+    temp = path.with_name(f".{path.name}{TEMP_MARK}{os.getpid()}@{socket.gethostname()}")
     try:
         yield temp
         os.replace(temp, path)
@@ -65,9 +68,13 @@ def folder_lock(folder: str | Path) -> Iterator[None]:
 
 
 def _owner_alive(temp: Path) -> bool:
-    """Whether the process whose pid a temporary file's name carries still runs."""
+    """Whether the process whose pid a temporary file's name carries still runs (a writer on
+    another machine is taken to run: only that machine can tell)."""
+    pid, _, host = temp.name.rsplit(TEMP_MARK, 1)[1].partition("@")
+    if host and host != socket.gethostname():
+        return True
     try:
-        os.kill(int(temp.name.rsplit(TEMP_MARK, 1)[1]), 0)
+        os.kill(int(pid), 0)
     except ProcessLookupError:
         return False
     except (ValueError, PermissionError):  # not our naming, or another user's live process
@@ -76,8 +83,8 @@ def _owner_alive(temp: Path) -> bool:
 
 
 def remove_stale_temps(folder: str | Path) -> int:
-    """Delete temporary files under ``folder`` left by writers that are no longer running (a
-    killed run); those of live writers stay. Returns how many were deleted."""
+    """Delete temporary files under ``folder`` left by writers on this machine that are no
+    longer running (a killed run or worker); those of live writers stay. Returns how many were deleted."""
     folder = Path(folder)
     if not folder.is_dir():
         return 0

@@ -21,6 +21,7 @@ from .atomic import write_json
 from .baselines import BASELINES, Baseline
 from .dataset import BENCHMARK_TASKS, DataError, generate_task, get_recipe, load_manifest, verify_task
 from .errors import BenchmarkError
+from .executor import Executor, open_cluster
 from .harness.evaluate import evaluate
 from .harness.summary import format_summary
 from .metrics import METRICS, Embedder
@@ -42,8 +43,9 @@ def has_what_it_needs(baseline: Baseline, task: str) -> bool:
     return baseline.kind != "network" or checkpoint_path(baseline.name, task, paths.checkpoints_dir()).is_file()
 
 
-def ensure_data(data: str | Path, tasks: list[str], workers: int = 2) -> list[str]:
-    """Build missing tasks (names or recipe files); check the hashes of existing ones.
+def ensure_data(data: str | Path, tasks: list[str], workers: int = 2, executor: Executor | None = None) -> list[str]:
+    """Build missing tasks (names or recipe files), with ``executor`` if given (else ``workers``
+    local processes); check the hashes of existing ones.
 
     Returns the task names (the folders under ``data``).
     """
@@ -54,7 +56,7 @@ def ensure_data(data: str | Path, tasks: list[str], workers: int = 2) -> list[st
         try:
             load_manifest(task_dir)
         except DataError:
-            generate_task(task, data, workers=workers)
+            generate_task(task, data, workers=workers, executor=executor)
         report = verify_task(task_dir, sample=0)
         if not report.ok:
             raise CheckError(f"{task_dir} is damaged: {report.problems[:3]}; delete it and run again")
@@ -63,8 +65,9 @@ def ensure_data(data: str | Path, tasks: list[str], workers: int = 2) -> list[st
 
 
 def evaluate_all(data: str | Path, results: str | Path, tasks: list[str], device: str = "cpu",
-                 batch_size: int = 8, fad: Embedder | None = None) -> list[dict[str, Any]]:
-    """Evaluate every registered baseline that has what it needs on every task (with FAD if ``fad``)."""
+                 batch_size: int = 8, fad: Embedder | None = None, executor: Executor | None = None) -> list[dict[str, Any]]:
+    """Evaluate every registered baseline that has what it needs on every task (with FAD if
+    ``fad``; on ``executor`` if given)."""
     summaries = []
     for baseline in BASELINES.values():
         for task in tasks:
@@ -72,7 +75,7 @@ def evaluate_all(data: str | Path, results: str | Path, tasks: list[str], device
                 print(f"{baseline.name} on {task}: skipped (no checkpoint; see baselines/checkpoints/README.md)")
                 continue
             summary = evaluate(paths.baselines_dir() / baseline.file, task, data, results, device, batch_size,
-                               name=baseline.name, fad=fad)
+                               name=baseline.name, fad=fad, executor=executor)
             print(format_summary(summary) + ("  (up to date)" if summary.get("reused") else ""))
             summaries.append(summary)
     return summaries
@@ -116,10 +119,12 @@ def compare(published: dict[str, Any], current: dict[str, dict[str, Any]]) -> li
 
 def run(data: str | Path = "data", results: str | Path = "results", tasks: list[str] | None = None,
         device: str = "cpu", workers: int = 2, leaderboard: str | Path | None = None,
-        fad: Embedder | None = None) -> list[dict[str, Any]]:
-    """``bench run``: data, every baseline, the leaderboard (default: the repository's ``leaderboard/``)."""
-    names = ensure_data(data, list(tasks or BENCHMARK_TASKS), workers)
-    summaries = evaluate_all(data, results, names, device, fad=fad)
+        fad: Embedder | None = None, scheduler: str | None = None) -> list[dict[str, Any]]:
+    """``bench run``: data, every baseline, the leaderboard (default: the repository's ``leaderboard/``);
+    generation and evaluation on a Dask cluster if ``scheduler`` (``benchmark.executor.open_cluster``)."""
+    with open_cluster(scheduler) as cluster:
+        names = ensure_data(data, list(tasks or BENCHMARK_TASKS), workers, cluster)
+        summaries = evaluate_all(data, results, names, device, fad=fad, executor=cluster)
     render(results, leaderboard or paths.leaderboard_dir())
     return summaries
 
@@ -127,13 +132,14 @@ def run(data: str | Path = "data", results: str | Path = "results", tasks: list[
 def check(data: str | Path = "data", results: str | Path = "results", update: bool = False,
           device: str = "cpu", workers: int = 2, published_path: str | Path | None = None,
           extra: dict[str, dict[str, Any]] | None = None, tasks: list[str] | None = None,
-          fad: Embedder | None = None) -> list[tuple[str, str, Any, Any]]:
+          fad: Embedder | None = None, scheduler: str | None = None) -> list[tuple[str, str, Any, Any]]:
     """``bench check``: recompute the published numbers; returns what moved (empty: all held).
 
     ``extra`` adds more published entries (the paper-demo scores) to compare or update.
     """
-    names = ensure_data(data, list(tasks or BENCHMARK_TASKS), workers)
-    current = published_numbers(evaluate_all(data, results, names, device, fad=fad))
+    with open_cluster(scheduler) as cluster:
+        names = ensure_data(data, list(tasks or BENCHMARK_TASKS), workers, cluster)
+        current = published_numbers(evaluate_all(data, results, names, device, fad=fad, executor=cluster))
     current.update(extra or {})
     path = Path(published_path or paths.leaderboard_dir() / "published.json")
     if update:
