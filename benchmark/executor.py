@@ -117,12 +117,14 @@ class DaskExecutor:
         self._shared: dict[int, tuple[Any, Any]] = {}  # id(obj) -> (obj, its future on the cluster)
 
     def share(self, obj: Any) -> Any:
-        """A future of ``obj`` on the cluster, sent once per executor (large objects: an embedding
-        model), which workers fetch from each other when a unit needs it."""
-        if obj is None or isinstance(obj, (str, int, float, bool)):
+        """``obj`` as a future on the cluster, sent once per executor (an embedding model is
+        large), which workers fetch from each other when a unit needs it. A task that returns
+        it, not scattered data: if every worker holding it dies, the scheduler makes it again."""
+        if obj is None or isinstance(obj, (str, int, float, bool, Path)):
             return obj
         if id(obj) not in self._shared:
-            self._shared[id(obj)] = (obj, self.client.scatter([obj], hash=False)[0])  # a list: obj whole
+            future = self.client.submit(_itself, obj, key=f"shared-{type(obj).__name__}-{uuid.uuid4().hex}")
+            self._shared[id(obj)] = (obj, future)
         return self._shared[id(obj)][1]
 
     def map(self, fn: Callable[..., Any], jobs: list[Job], *shared: Any, name: str = "unit",
@@ -163,6 +165,10 @@ class DaskExecutor:
         self._shared.clear()
 
 
+def _itself(obj: Any) -> Any:
+    return obj
+
+
 def _dask() -> Any:
     try:
         import distributed
@@ -188,11 +194,11 @@ def open_cluster(scheduler: str | None) -> Iterator[DaskExecutor | None]:
 
     with contextlib.ExitStack() as stack:
         if local:
-            with dask.config.set({**WORKER_CONFIG, **LOCAL_WORKER_ENVIRON}):
-                cluster = stack.enter_context(distributed.LocalCluster(
-                    n_workers=int(local.group(1)), threads_per_worker=1, processes=True, host="127.0.0.1",
-                    dashboard_address=None, silence_logs=logging.ERROR))
-            address = cluster
+            # for the cluster's lifetime: its nannies read the setting whenever they (re)start a worker
+            stack.enter_context(dask.config.set({**WORKER_CONFIG, **LOCAL_WORKER_ENVIRON}))
+            address = stack.enter_context(distributed.LocalCluster(
+                n_workers=int(local.group(1)), threads_per_worker=1, processes=True, host="127.0.0.1",
+                dashboard_address=None, silence_logs=logging.ERROR))
         else:
             address = scheduler
         try:
@@ -204,6 +210,22 @@ def open_cluster(scheduler: str | None) -> Iterator[DaskExecutor | None]:
             yield executor
         finally:
             executor.close()
+
+
+def abandoned() -> bool:
+    """Inside a unit: whether its driver gave it up (a failed unit, Ctrl-C, the driver died).
+    A running Dask task cannot be stopped, so units ask before they write, and write nothing
+    then: a resumed run never races a dead run's units. False outside a Dask worker."""
+    if "distributed" not in sys.modules:
+        return False
+    from distributed import get_worker
+    from distributed.worker import thread_state
+
+    try:
+        task = get_worker().state.tasks.get(getattr(thread_state, "key", None))
+    except ValueError:  # not on a worker
+        return False
+    return task is None or task.state == "cancelled"
 
 
 def refuse_daemonic_worker() -> None:

@@ -35,7 +35,7 @@ from tqdm import tqdm
 from ..atomic import atomic_path, write_json
 from ..dataset.recipes import known_tasks
 from ..dataset.shards import DataError, example_lengths, load_manifest, read_examples
-from ..executor import Executor, LocalExecutor
+from ..executor import Executor, LocalExecutor, abandoned
 from ..metrics import METRICS, SCORED, Embedder, score
 from ..versions import package_versions
 from . import fad as fad_hook
@@ -193,8 +193,9 @@ def _score_batch_unit(job: BatchJob, spec: BatchSpec, fad: Embedder | None) -> i
     stats = fad_hook.batch_stats_path(path, fad)
     with runner_for(spec.submission) as runner:
         table = _score_batch(runner, batch, spec.task_rate, fad_hook.output_sink(stats, fad))
-    with atomic_path(path) as temp:
-        table.to_parquet(temp, index=False)
+    if not abandoned():
+        with atomic_path(path) as temp:
+            table.to_parquet(temp, index=False)
     return len(batch)
 
 
