@@ -35,10 +35,11 @@ from .errors import BenchmarkError
 
 Job = TypeVar("Job")
 # Dask workers must be able to start processes (the submission's child): not daemonic. Those of
-# local:N run as the local pool's processes do: Dask's default caps BLAS and OpenMP to one thread
-# per worker, and a thread count changes the rounding of some sums (PEAQ's ODG by 1e-15).
+# local:N run in the environment of the local pool's processes: Dask's default caps BLAS and
+# OpenMP to one thread per worker (a thread count changes the rounding of some sums: PEAQ's ODG
+# by 1e-15) and sets MALLOC_TRIM_THRESHOLD_, which makes glibc map and unmap every large array.
 WORKER_CONFIG = {"distributed.worker.daemon": False}
-LOCAL_WORKER_ENVIRON = {"distributed.nanny.pre-spawn-environ": {"MALLOC_TRIM_THRESHOLD_": 65536}}
+LOCAL_WORKER_ENVIRON = {"distributed.nanny.pre-spawn-environ": {}}
 _LOCAL_CLUSTER = re.compile(r"local:(\d+)")
 
 
@@ -198,7 +199,7 @@ def open_cluster(scheduler: str | None) -> Iterator[DaskExecutor | None]:
             stack.enter_context(dask.config.set({**WORKER_CONFIG, **LOCAL_WORKER_ENVIRON}))
             address = stack.enter_context(distributed.LocalCluster(
                 n_workers=int(local.group(1)), threads_per_worker=1, processes=True, host="127.0.0.1",
-                dashboard_address=None, silence_logs=logging.ERROR))
+                dashboard_address=":0", silence_logs=logging.ERROR))
         else:
             address = scheduler
         try:
