@@ -73,7 +73,7 @@ def temps(folder: Path) -> list[Path]:
 
 
 def executing(executor) -> dict[str, list[str]]:
-    """Keys of the units each worker is running now."""
+    """Keys of the units each worker is running now, per worker."""
     return executor.client.run(lambda dask_worker: [str(task.key) for task in dask_worker.state.executing])
 
 
@@ -265,10 +265,24 @@ def test_a_bad_output_on_a_worker_fails_the_run_as_locally(executor, data, tmp_p
     assert errors[1] == errors[0] == f"{model}: returned NaN for test-000006"
 
 
-def wait_idle(executor, timeout: float = 60) -> None:
-    """Until no worker runs a unit (those of a killed driver run to their end: they cannot be stopped)."""
+def running_states(executor) -> list[str]:
+    return [state for states in executor.client.run(
+        lambda dask_worker: [task.state for task in dask_worker.state.executing]).values() for state in states]
+
+
+def wait_abandoned(executor, timeout: float = 60) -> int:
+    """Until the scheduler has told the workers that the units of a killed driver are abandoned
+    (they run on: a running task cannot be stopped); how many were."""
     deadline = time.time() + timeout
-    while time.time() < deadline and any(executing(executor).values()):
+    while time.time() < deadline and any(state != "cancelled" for state in running_states(executor)):
+        time.sleep(0.01)
+    return len(running_states(executor))
+
+
+def wait_idle(executor, timeout: float = 60) -> None:
+    """Until no worker runs a unit."""
+    deadline = time.time() + timeout
+    while time.time() < deadline and running_states(executor):
         time.sleep(0.05)
 
 
@@ -296,10 +310,11 @@ def test_an_interrupted_driver_resumes_without_redoing_finished_shards(executor,
     finished = lambda: [*(out / "slow-od" / ".records").rglob("part-*.json"), *out.rglob("part-*.parquet")]
     kill_driver_after(["generate", "--task", recipe, "--out", str(out), "--scheduler",
                        executor.client.scheduler.address], finished, 4)
+    in_flight = wait_abandoned(executor)
     at_kill = stamps(finished())
     wait_idle(executor)
     assert stamps(finished()) == at_kill, "units of the killed driver wrote on"
-    assert 4 <= len(at_kill) < 20, "the driver finished before it could be killed"
+    assert in_flight and 4 <= len(at_kill) < 20, "the driver finished before it could be killed"
     resumed = generate_task(recipe, out, progress=False, executor=executor)
     assert resumed["rebuilt"] == []
     assert stamps(at_kill) == at_kill  # finished shards were not made again
@@ -315,10 +330,11 @@ def test_an_interrupted_driver_resumes_without_redoing_finished_batches(executor
     kill_driver_after(["evaluate", "--submission", str(model), "--task", "tiny-hc", "--data", str(data),
                        "--results", str(results), "--batch-size", "1", "--scheduler",
                        executor.client.scheduler.address], finished, 2)
+    in_flight = wait_abandoned(executor)
     at_kill = stamps(finished())
     wait_idle(executor)
     assert stamps(finished()) == at_kill, "units of the killed driver wrote on"
-    assert 2 <= len(at_kill) < 7, "the driver finished before it could be killed"
+    assert in_flight and 2 <= len(at_kill) < 7, "the driver finished before it could be killed"
     before = len(calls(log))
     summary = evaluate(model, "tiny-hc", data, results, batch_size=1, progress=False, executor=executor)
     assert summary["examples"] == 7
