@@ -145,8 +145,8 @@ class DaskExecutor:
                     result = future.result()
                 except KilledWorker as exc:
                     raise ClusterError(
-                        f"{name} {label(job)}: the Dask workers running it died {exc.allowed_failures + 1} times "
-                        "(distributed.scheduler.allowed-failures): a crash in native code or running out of memory; "
+                        f"{name} {label(job)}: {exc.allowed_failures + 1} Dask worker(s) died running it (more than "
+                        "distributed.scheduler.allowed-failures): a crash in native code or running out of memory; "
                         "see the workers' logs") from None
                 yield job, result
         except BaseException:  # a failed unit, Ctrl-C, or the caller stopped reading: stop the rest
