@@ -68,6 +68,10 @@ class Executor(Protocol):
         """``fn(*args)`` in every process where units ran or run (to release what they keep)."""
         ...
 
+    def on_each_machine(self, fn: Callable[..., Any], *args: Any) -> None:
+        """``fn(*args)`` once on every machine where units run (to clean up after killed ones)."""
+        ...
+
 
 def _die_with_parent(parent: int) -> None:
     """Process initializer: the kernel kills this process when the process that started it
@@ -109,6 +113,9 @@ class LocalExecutor:
     def on_each_worker(self, fn: Callable[..., Any], *args: Any) -> None:
         fn(*args)  # the pool's processes keep nothing between maps
 
+    def on_each_machine(self, fn: Callable[..., Any], *args: Any) -> None:
+        fn(*args)
+
 
 class DaskExecutor:
     """Units on the workers of a ``distributed.Client``."""
@@ -130,7 +137,7 @@ class DaskExecutor:
 
     def map(self, fn: Callable[..., Any], jobs: list[Job], *shared: Any, name: str = "unit",
             label: Callable[[Job], str] = str) -> Iterator[tuple[Job, Any]]:
-        from distributed import KilledWorker, as_completed as completed
+        from distributed import as_completed as completed
 
         if not jobs:
             return
@@ -140,21 +147,13 @@ class DaskExecutor:
                    for job in jobs}
         try:
             for future in completed(futures, loop=self.client.loop):
-                job = futures[future]
-                try:
-                    result = future.result()
-                except KilledWorker as exc:
-                    raise ClusterError(
-                        f"{name} {label(job)}: {exc.allowed_failures + 1} Dask worker(s) died running it (more than "
-                        "distributed.scheduler.allowed-failures): a crash in native code or running out of memory; "
-                        "see the workers' logs") from None
-                yield job, result
+                yield futures[future], _result(future, f"{name} {label(futures[future])}")
         except BaseException:  # a failed unit, Ctrl-C, or the caller stopped reading: stop the rest
             self.client.cancel(list(futures))
             raise
 
     def call(self, fn: Callable[..., Any], *args: Any) -> Any:
-        return self.client.submit(fn, *args, pure=False).result()
+        return _result(self.client.submit(fn, *args, pure=False), getattr(fn, "__name__", "a call"))
 
     def shared_path(self, path: str | Path) -> Path:
         return Path(path).absolute()  # a worker's working folder may be another
@@ -162,8 +161,24 @@ class DaskExecutor:
     def on_each_worker(self, fn: Callable[..., Any], *args: Any) -> None:
         self.client.run(fn, *args, on_error="ignore")
 
+    def on_each_machine(self, fn: Callable[..., Any], *args: Any) -> None:
+        hosts = {info["host"]: address for address, info in self.client.scheduler_info()["workers"].items()}
+        self.client.run(fn, *args, workers=list(hosts.values()), on_error="ignore")
+
     def close(self) -> None:
         self._shared.clear()
+
+
+def _result(future: Any, unit: str) -> Any:
+    """A Dask future's result; a unit that killed every worker it ran on, named."""
+    from distributed import KilledWorker
+
+    try:
+        return future.result()
+    except KilledWorker as exc:
+        raise ClusterError(f"{unit}: {exc.allowed_failures + 1} Dask worker(s) died running it (more than "
+                           "distributed.scheduler.allowed-failures): a crash in native code or running out of memory; "
+                           "see the workers' logs") from None
 
 
 def _itself(obj: Any) -> Any:

@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import soundfile as sf
 
 from benchmark.atomic import TEMP_MARK
 from benchmark.cli import main as bench
@@ -27,7 +26,7 @@ from benchmark.executor import ClusterError, LocalExecutor, open_cluster
 from benchmark.harness.evaluate import evaluate
 from benchmark.harness.submission import SubmissionError
 from conftest import REPO_ROOT, require_module, small_recipe
-from test_integrity import RATE, ceg, name_in, three_files
+from test_integrity import folder_with_a_nan_file
 
 TIMING = re.compile(r"(^|_)seconds($|_)")  # compute-time columns, the only ones that may differ
 TEST_SPLIT = {"train": {"clips": 2, "seconds": 1.0, "levels": "uniform"},
@@ -230,11 +229,7 @@ def test_a_worker_killed_mid_batch_has_its_batch_scored_again_elsewhere(executor
 
 
 def test_bad_audio_on_a_worker_fails_the_run_as_locally(executor, tmp_path):
-    root = tmp_path / "ceg"
-    three_files(root)
-    nan_file = root / name_in("train", "nan")
-    sf.write(nan_file, np.full(RATE * 20, np.nan, dtype=np.float32), RATE, subtype="FLOAT")
-    recipe = ceg(tmp_path)
+    root, nan_file, recipe = folder_with_a_nan_file(tmp_path)
     errors = []
     for where, run_on in (("local", None), ("cluster", executor)):
         with pytest.raises(GenerateError) as error:  # one example per split: train-000000 alone is bad
@@ -286,15 +281,23 @@ def wait_idle(executor, timeout: float = 60) -> None:
         time.sleep(0.05)
 
 
-def kill_driver_after(command: list[str], finished, count: int) -> None:
-    """Start a `bench` driver, kill -9 it once ``finished()`` lists ``count`` files."""
-    driver = subprocess.Popen([sys.executable, "-m", "benchmark.cli", *command], stdout=subprocess.DEVNULL,
+def kill_driver_after(executor, command: list[str], finished, count: int) -> dict[Path, int]:
+    """Start a `bench` driver on the cluster and kill -9 it once ``finished()`` lists ``count``
+    files; check that its abandoned units write nothing more. Returns the files finished then."""
+    driver = subprocess.Popen([sys.executable, "-m", "benchmark.cli", *command, "--scheduler",
+                               executor.client.scheduler.address], stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 120
     while time.time() < deadline and len(finished()) < count and driver.poll() is None:
         time.sleep(0.02)
     os.kill(driver.pid, signal.SIGKILL)
     driver.wait()
+    in_flight = wait_abandoned(executor)
+    at_kill = stamps(finished())
+    wait_idle(executor)
+    assert stamps(finished()) == at_kill, "units of the killed driver wrote on"
+    assert in_flight and len(at_kill) >= count, "the driver finished before it could be killed"
+    return at_kill
 
 
 def stamps(paths) -> dict[Path, int]:
@@ -308,13 +311,8 @@ def test_an_interrupted_driver_resumes_without_redoing_finished_shards(executor,
                                   "test": {"clips": 1, "seconds": 1.0, "levels": "grid"}})
     out = tmp_path / "out"
     finished = lambda: [*(out / "slow-od" / ".records").rglob("part-*.json"), *out.rglob("part-*.parquet")]
-    kill_driver_after(["generate", "--task", recipe, "--out", str(out), "--scheduler",
-                       executor.client.scheduler.address], finished, 4)
-    in_flight = wait_abandoned(executor)
-    at_kill = stamps(finished())
-    wait_idle(executor)
-    assert stamps(finished()) == at_kill, "units of the killed driver wrote on"
-    assert in_flight and 4 <= len(at_kill) < 20, "the driver finished before it could be killed"
+    at_kill = kill_driver_after(executor, ["generate", "--task", recipe, "--out", str(out)], finished, 4)
+    assert len(at_kill) < 20, "the driver finished before it could be killed"
     resumed = generate_task(recipe, out, progress=False, executor=executor)
     assert resumed["rebuilt"] == []
     assert stamps(at_kill) == at_kill  # finished shards were not made again
@@ -327,14 +325,9 @@ def test_an_interrupted_driver_resumes_without_redoing_finished_batches(executor
     model = submission(tmp_path, SLOW_PASSTHROUGH.format(log=str(log), seconds=0.5))
     results = tmp_path / "r"
     finished = lambda: list((results / "model" / "tiny-hc").glob(".partial-*/batch-*.parquet"))
-    kill_driver_after(["evaluate", "--submission", str(model), "--task", "tiny-hc", "--data", str(data),
-                       "--results", str(results), "--batch-size", "1", "--scheduler",
-                       executor.client.scheduler.address], finished, 2)
-    in_flight = wait_abandoned(executor)
-    at_kill = stamps(finished())
-    wait_idle(executor)
-    assert stamps(finished()) == at_kill, "units of the killed driver wrote on"
-    assert in_flight and 2 <= len(at_kill) < 7, "the driver finished before it could be killed"
+    at_kill = kill_driver_after(executor, ["evaluate", "--submission", str(model), "--task", "tiny-hc", "--data",
+                                           str(data), "--results", str(results), "--batch-size", "1"], finished, 2)
+    assert len(at_kill) < 7, "the driver finished before it could be killed"
     before = len(calls(log))
     summary = evaluate(model, "tiny-hc", data, results, batch_size=1, progress=False, executor=executor)
     assert summary["examples"] == 7

@@ -323,7 +323,7 @@ def generate_task(task: str, out: str | Path = "data", limit: int | None = None,
                                             name=f"generate {recipe.name}", label=lambda j: j.label):
                 done[job] = record
                 bar.update(job.stop - job.start)
-        executor.on_each_worker(remove_stale_temps, shared_dir)  # those of workers killed mid-shard
+        executor.on_each_machine(remove_stale_temps, shared_dir)  # those of workers killed mid-shard
         if "wav" in options.formats:
             _write_wav_metadata(task_dir, jobs)
         manifest = _manifest(recipe, source, jobs, done, limit, options)

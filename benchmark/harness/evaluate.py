@@ -10,10 +10,11 @@ against the clean signal with the same metrics, and writes
   for all outputs, ``fad.py``) when an embedding model is given.
 
 Each batch is a work unit (``_score_batch_unit``): it reads its examples, runs them through
-the submission where it runs (``runners.py``), scores and writes them to a hidden
+the submission where it runs (``runners.py``), scores them and writes the scores to a hidden
 ``.partial-KEY`` folder; units run in this process, or on a Dask cluster (``executor``).
-Finished batches are kept, so an interrupted run resumes; the key hashes the submission (and the files it loads), the data fingerprint and
-the harness version, so a finished evaluation is redone only when one of them changed.
+Finished batches are kept, so an interrupted run resumes; the key hashes the submission (and
+the files it loads), the data fingerprint and the harness version, so a finished evaluation
+is redone only when one of them changed.
 A failed run writes no summary and leaves earlier results as they were.
 """
 from __future__ import annotations
