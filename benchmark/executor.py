@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import re
 import signal
+import socket
 import sys
 import uuid
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -56,8 +57,8 @@ class Executor(Protocol):
         ``name`` and ``label(job)`` name a unit in errors (e.g. 'generate synth-od', 'test/part-00001')."""
         ...
 
-    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """``fn(*args)`` once, in a process where the units run; its result."""
+    def call(self, fn: Callable[..., Any], *args: Any, name: str = "call") -> Any:
+        """``fn(*args)`` once, in a process where the units run; its result (``name`` names it in errors)."""
         ...
 
     def shared_path(self, path: str | Path) -> Path:
@@ -104,7 +105,7 @@ class LocalExecutor:
                 pool.shutdown(cancel_futures=True)
                 raise
 
-    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+    def call(self, fn: Callable[..., Any], *args: Any, name: str = "call") -> Any:
         return fn(*args)
 
     def shared_path(self, path: str | Path) -> Path:
@@ -152,8 +153,8 @@ class DaskExecutor:
             self.client.cancel(list(futures))
             raise
 
-    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
-        return _result(self.client.submit(fn, *args, pure=False), getattr(fn, "__name__", "a call"))
+    def call(self, fn: Callable[..., Any], *args: Any, name: str = "call") -> Any:
+        return _result(self.client.submit(fn, *args, pure=False), name)
 
     def shared_path(self, path: str | Path) -> Path:
         return Path(path).absolute()  # a worker's working folder may be another
@@ -162,7 +163,7 @@ class DaskExecutor:
         self.client.run(fn, *args, on_error="ignore")
 
     def on_each_machine(self, fn: Callable[..., Any], *args: Any) -> None:
-        hosts = {info["host"]: address for address, info in self.client.scheduler_info()["workers"].items()}
+        hosts = {host: address for address, host in self.client.run(socket.gethostname).items()}
         self.client.run(fn, *args, workers=list(hosts.values()), on_error="ignore")
 
     def close(self) -> None:

@@ -335,6 +335,23 @@ def test_an_interrupted_driver_resumes_without_redoing_finished_batches(executor
     assert len({batch for batch, _, _ in calls(log)}) == 7
 
 
+def test_bench_run_runs_generation_and_evaluation_on_the_cluster(executor, tmp_path, monkeypatch, capsys):
+    from benchmark import pipeline
+
+    monkeypatch.setattr(pipeline, "BASELINES", {name: pipeline.BASELINES[name] for name in ("passthrough", "oracle_irm")})
+    recipe = small_recipe(tmp_path, "synth-hc", name="tiny-hc", splits=TEST_SPLIT)
+    started = executor.client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.transition_log))
+    assert bench(["run", "--task", recipe, "--data", str(tmp_path / "data"), "--results", str(tmp_path / "results"),
+                  "--out", str(tmp_path / "board"), "--scheduler", executor.client.scheduler.address]) == 0
+    units = executor.client.run_on_scheduler(
+        lambda dask_scheduler, since=started: {str(entry[0]).rsplit("-", 1)[0].split(" ")[0]
+                                                for entry in list(dask_scheduler.transition_log)[since:]})
+    assert {"generate", "evaluate", "score"} <= units  # shards, batches and the inputs' scores ran there
+    assert (tmp_path / "board" / "index.html").is_file()
+    for name in ("passthrough", "oracle_irm"):
+        assert json.loads((tmp_path / "results" / name / "tiny-hc" / "summary.json").read_text())["examples"] == 7
+
+
 # --- set-up errors ----------------------------------------------------------------------------
 
 def test_scheduler_addresses_are_checked(tmp_path, capsys):

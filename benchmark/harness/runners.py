@@ -142,7 +142,7 @@ def running_submission(executor: Executor, path: str | Path, task: str, device: 
     check that the driver sees the same bytes as that worker, and stop it everywhere on exit."""
     key = SubmissionKey(str(executor.shared_path(path)), task, device, timeout)
     try:
-        described = executor.call(_describe, key)
+        described = executor.call(_describe, key, name=f"starting {key.path} for {task}")
         if described["not_applicable"]:
             yield RunningSubmission(key, described["not_applicable"], {})
             return
