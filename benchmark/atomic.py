@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .errors import BenchmarkError
+from .executor import abandoned
 
 # Temporary files are named .NAME.tmp-PID@HOST: the writer's process id and machine (cluster
 # workers on several machines write into one shared folder; their pids may coincide).
@@ -22,17 +23,25 @@ class FolderLockedError(BenchmarkError, RuntimeError):
     """Another process is writing the folder; the message names it and the holder's pid."""
 
 
+class AbandonedError(BenchmarkError, RuntimeError):
+    """A cluster unit's run was given up before the unit wrote its file (nothing was written)."""
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path to write; on success it replaces ``path`` in one rename.
 
-    On any error (or Ctrl-C) the temporary file is removed and ``path`` is untouched.
+    On any error (or Ctrl-C) the temporary file is removed and ``path`` is untouched; so too
+    when the writer is a cluster unit whose run was given up meanwhile (a dead or stopped
+    driver: see ``executor.abandoned``), which then raises AbandonedError.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}{TEMP_MARK}{os.getpid()}@{socket.gethostname()}")
     try:
         yield temp
+        if abandoned():
+            raise AbandonedError(f"{path}: not written, its run was given up")
         os.replace(temp, path)
     finally:
         temp.unlink(missing_ok=True)

@@ -231,8 +231,8 @@ def open_cluster(scheduler: str | None) -> Iterator[DaskExecutor | None]:
 
 def abandoned() -> bool:
     """Inside a unit: whether its driver gave it up (a failed unit, Ctrl-C, the driver died).
-    A running Dask task cannot be stopped, so units ask before they write, and write nothing
-    then: a resumed run never races a dead run's units. False outside a Dask worker."""
+    A running Dask task cannot be stopped, so ``atomic_path`` asks before each rename, and
+    writes nothing then: a resumed run never races a dead run's units. False outside a Dask task."""
     if "distributed" not in sys.modules:
         return False
     from distributed import get_worker

@@ -25,7 +25,7 @@ from tqdm import tqdm
 from ..atomic import LOCK_FILE, atomic_path, folder_lock, remove_stale_temps, write_json
 from ..effects import apply_effect, plain_sdr
 from ..errors import BenchmarkError
-from ..executor import Executor, LocalExecutor, abandoned
+from ..executor import Executor, LocalExecutor
 from ..versions import package_versions
 from .recipes import SPLITS, Recipe, get_recipe
 from .shards import (RECORDS_DIR, WAV_DIR, WAV_FIELDS, DataError, Example, combined_sha256, example_sha256,
@@ -223,8 +223,6 @@ def _run_shard(job: ShardJob, recipe: Recipe, source, task_dir: Path, options: O
         skipped.add(skips)
     meta = {**_shard_meta(recipe, source, job), "sha256": combined_sha256(r["sha256"] for r in rows),
             "skipped": skipped.to_dict(), "seconds": sum(len(r["clean"]) for r in rows) / recipe.sample_rate}
-    if abandoned():
-        return meta
     written = []
     if "wav" in options.formats:
         written += write_wav_pairs(task_dir / WAV_DIR / job.split, rows)

@@ -36,7 +36,7 @@ from tqdm import tqdm
 from ..atomic import atomic_path, write_json
 from ..dataset.recipes import known_tasks
 from ..dataset.shards import DataError, example_lengths, load_manifest, read_examples
-from ..executor import Executor, LocalExecutor, abandoned
+from ..executor import Executor, LocalExecutor
 from ..metrics import METRICS, SCORED, Embedder, score
 from ..versions import package_versions
 from . import fad as fad_hook
@@ -194,9 +194,8 @@ def _score_batch_unit(job: BatchJob, spec: BatchSpec, fad: Embedder | None) -> i
     stats = fad_hook.batch_stats_path(path, fad)
     with runner_for(spec.submission) as runner:
         table = _score_batch(runner, batch, spec.task_rate, fad_hook.output_sink(stats, fad))
-    if not abandoned():
-        with atomic_path(path) as temp:
-            table.to_parquet(temp, index=False)
+    with atomic_path(path) as temp:
+        table.to_parquet(temp, index=False)
     return len(batch)
 
 
