@@ -215,7 +215,7 @@ def open_cluster(scheduler: str | None) -> Iterator[DaskExecutor | None]:
             stack.enter_context(dask.config.set({**WORKER_CONFIG, **LOCAL_WORKER_ENVIRON}))
             address = stack.enter_context(distributed.LocalCluster(
                 n_workers=int(local.group(1)), threads_per_worker=1, processes=True, host="127.0.0.1",
-                dashboard_address=":0", silence_logs=logging.ERROR))
+                dashboard_address=":0", memory_limit=0, silence_logs=logging.ERROR))  # no memory cap, as the pool
         else:
             address = scheduler
         try:
