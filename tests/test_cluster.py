@@ -7,6 +7,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -24,7 +25,8 @@ from benchmark.dataset.generate import GenerateError, Options, generate_task
 from benchmark.dataset.verify import verify_task
 from benchmark.executor import ClusterError, LocalExecutor, open_cluster
 from benchmark.harness.evaluate import evaluate
-from benchmark.harness.submission import SubmissionError
+from benchmark.harness.runners import SubmissionKey, runner_for
+from benchmark.harness.submission import SubmissionError, file_sha256
 from conftest import REPO_ROOT, require_module, small_recipe
 from test_integrity import folder_with_a_nan_file
 
@@ -376,6 +378,22 @@ def test_a_missing_dask_is_named_with_the_extra_to_install(tmp_path, monkeypatch
     monkeypatch.setitem(sys.modules, "distributed", None)  # as if not installed
     assert bench(["generate", "--task", small_recipe(tmp_path), "--out", str(tmp_path), "--scheduler", "local:1"]) == 2
     assert "--scheduler needs Dask: pip install 'distortion-benchmark[cluster]'" in capsys.readouterr().err
+
+
+def test_a_worker_seeing_other_bytes_refuses_to_run_them(tmp_path):
+    """A worker starts the submission only if it sees the bytes the driver hashed (here the file
+    changed after the driver read it: another checkout, a checkpoint rewritten mid-run)."""
+    model = submission(tmp_path, """
+        class Model:
+            sample_rate = 16000
+            def __init__(self, task, device="cpu"): pass
+            def __call__(self, x): return x
+    """)
+    key = SubmissionKey(str(model), "tiny-hc", "cpu", 60.0, file_sha256([model]))
+    model.write_text(model.read_text() + "# edited\n")
+    with pytest.raises(SubmissionError, match=rf"{model}: the worker on {socket.gethostname()} sees other bytes"):
+        with runner_for(key):
+            pass
 
 
 def test_a_daemonic_worker_is_refused_with_the_setting_to_change(data, tmp_path, monkeypatch):
