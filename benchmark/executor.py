@@ -40,7 +40,9 @@ Job = TypeVar("Job")
 # OpenMP to one thread per worker (a thread count changes the rounding of some sums: PEAQ's ODG
 # by 1e-15) and sets MALLOC_TRIM_THRESHOLD_, which makes glibc map and unmap every large array.
 WORKER_CONFIG = {"distributed.worker.daemon": False}
-LOCAL_WORKER_ENVIRON = {"distributed.nanny.pre-spawn-environ": {}}
+LOCAL_WORKER_ENVIRON = {"distributed.nanny.pre-spawn-environ": {},
+                        # Ctrl-C in a terminal reaches the whole process group: the driver stops the cluster
+                        "distributed.worker.preload": ["import signal; signal.signal(signal.SIGINT, signal.SIG_IGN)"]}
 _LOCAL_CLUSTER = re.compile(r"local:(\d+)")
 
 
