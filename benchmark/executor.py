@@ -14,7 +14,7 @@ metadata)`` as each one completes, so progress bars count finished units.
   its unit run again on another worker (Dask's ``distributed.scheduler.allowed-failures``,
   3 by default); a unit that raises fails the run with its own exception and message.
 
-Dask is an optional extra (``pip install -e ".[cluster]"``), imported only by ``open_cluster``.
+Dask is an optional extra (``pip install -e ".[cluster]"``), imported only when a cluster is used.
 """
 from __future__ import annotations
 
@@ -240,8 +240,11 @@ def abandoned() -> bool:
     from distributed import get_worker
     from distributed.worker import thread_state
 
+    key = getattr(thread_state, "key", None)
+    if key is None:  # not in a task
+        return False
     try:
-        task = get_worker().state.tasks.get(getattr(thread_state, "key", None))
+        task = get_worker().state.tasks.get(key)
     except ValueError:  # not on a worker
         return False
     return task is None or task.state == "cancelled"
