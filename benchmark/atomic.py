@@ -6,12 +6,16 @@ import contextlib
 import fcntl
 import json
 import os
+import socket
 from pathlib import Path
 from typing import Any, Iterator
 
 from .errors import BenchmarkError
+from .executor import abandoned
 
-TEMP_MARK = ".tmp-"  # temporary files are named .NAME.tmp-PID, PID the writer's process id
+# Temporary files are named .NAME.tmp-PID@HOST: the writer's process id and machine (cluster
+# workers on several machines write into one shared folder; their pids may coincide).
+TEMP_MARK = ".tmp-"
 LOCK_FILE = ".lock"
 
 
@@ -19,17 +23,25 @@ class FolderLockedError(BenchmarkError, RuntimeError):
     """Another process is writing the folder; the message names it and the holder's pid."""
 
 
+class AbandonedError(BenchmarkError, RuntimeError):
+    """A cluster unit's run was given up before the unit wrote its file (nothing was written)."""
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path to write; on success it replaces ``path`` in one rename.
 
-    On any error (or Ctrl-C) the temporary file is removed and ``path`` is untouched.
+    On any error (or Ctrl-C) the temporary file is removed and ``path`` is untouched; so too
+    when the writer is a cluster unit whose run was given up meanwhile (a dead or stopped
+    driver: see ``executor.abandoned``), which then raises AbandonedError.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}{TEMP_MARK}{os.getpid()}")
+    temp = path.with_name(f".{path.name}{TEMP_MARK}{os.getpid()}@{socket.gethostname()}")
     try:
         yield temp
+        if abandoned():
+            raise AbandonedError(f"{path}: not written, its run was given up")
         os.replace(temp, path)
     finally:
         temp.unlink(missing_ok=True)
@@ -65,9 +77,13 @@ def folder_lock(folder: str | Path) -> Iterator[None]:
 
 
 def _owner_alive(temp: Path) -> bool:
-    """Whether the process whose pid a temporary file's name carries still runs."""
+    """Whether the process whose pid a temporary file's name carries still runs (a writer on
+    another machine is taken to run: only that machine can tell)."""
+    pid, _, host = temp.name.rsplit(TEMP_MARK, 1)[1].partition("@")
+    if host and host != socket.gethostname():
+        return True
     try:
-        os.kill(int(temp.name.rsplit(TEMP_MARK, 1)[1]), 0)
+        os.kill(int(pid), 0)
     except ProcessLookupError:
         return False
     except (ValueError, PermissionError):  # not our naming, or another user's live process
@@ -76,8 +92,8 @@ def _owner_alive(temp: Path) -> bool:
 
 
 def remove_stale_temps(folder: str | Path) -> int:
-    """Delete temporary files under ``folder`` left by writers that are no longer running (a
-    killed run); those of live writers stay. Returns how many were deleted."""
+    """Delete temporary files under ``folder`` left by writers on this machine that are no
+    longer running (a killed run or worker); those of live writers stay. Returns how many were deleted."""
     folder = Path(folder)
     if not folder.is_dir():
         return 0

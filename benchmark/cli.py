@@ -41,6 +41,12 @@ def _add_fad_flags(parser: argparse.ArgumentParser) -> None:
                              "without it FAD is not computed")
 
 
+def _add_scheduler_flag(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help=f"run {what} on a Dask cluster: tcp://HOST:8786 (a running scheduler) or local:N (N worker "
+                             "processes on this machine); needs the [cluster] extra (README, 'Scaling out')")
+
+
 def _fad_embedder(args: argparse.Namespace):
     """The FAD embedding model the flags ask for, loaded once; None without --fad-weights."""
     if not args.fad_weights:
@@ -63,6 +69,7 @@ def _cmd_tasks(args: argparse.Namespace) -> int:
 
 def _cmd_generate(args: argparse.Namespace) -> int:
     from .dataset.generate import GenerateError, Options, generate_task
+    from .executor import open_cluster
 
     tasks = args.task or list(DEFAULT_TASKS)
     _folder(args.out, "--out")
@@ -71,19 +78,20 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         if len(tasks) != 1:
             raise GenerateError("--only needs exactly one --task")
         return _regenerate_one(tasks[0], args.only, Path(args.out), options)
-    for task in tasks:
-        start = time.perf_counter()
-        manifest = generate_task(task, args.out, args.limit, args.workers, options, args.overwrite)
-        counts = ", ".join(f"{s} {v['examples']}" for s, v in manifest["splits"].items())
-        print(f"{task}: {counts} examples, {manifest['hours']:.3f} h of audio, {_skips(manifest)}, "
-              f"fingerprint {manifest['fingerprint'][:16]} ({time.perf_counter() - start:.1f} s) -> "
-              f"{Path(args.out) / manifest['task']}")
-        if manifest["rebuilt"]:
-            print(f"  rebuilt {len(manifest['rebuilt'])} shard(s) found missing or damaged: "
-                  + ", ".join(manifest["rebuilt"]))
-        for split, name in manifest["source"].get("borrowed", {}).items():
-            print(f"  note: too few files for a stable split: the {split} split borrowed {name}, which may move "
-                  "when files are added (see datasets/README.md)")
+    with open_cluster(args.scheduler) as cluster:
+        for task in tasks:
+            start = time.perf_counter()
+            manifest = generate_task(task, args.out, args.limit, args.workers, options, args.overwrite, executor=cluster)
+            counts = ", ".join(f"{s} {v['examples']}" for s, v in manifest["splits"].items())
+            print(f"{task}: {counts} examples, {manifest['hours']:.3f} h of audio, {_skips(manifest)}, "
+                  f"fingerprint {manifest['fingerprint'][:16]} ({time.perf_counter() - start:.1f} s) -> "
+                  f"{Path(args.out) / manifest['task']}")
+            if manifest["rebuilt"]:
+                print(f"  rebuilt {len(manifest['rebuilt'])} shard(s) found missing or damaged: "
+                      + ", ".join(manifest["rebuilt"]))
+            for split, name in manifest["source"].get("borrowed", {}).items():
+                print(f"  note: too few files for a stable split: the {split} split borrowed {name}, which may move "
+                      "when files are added (see datasets/README.md)")
     return 0
 
 
@@ -142,12 +150,16 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from .harness.evaluate import evaluate
     from .harness.summary import format_summary
 
+    from .executor import open_cluster
+
     _folder(args.results, "--results")
     fad = _fad_embedder(args)
-    for task in args.task or list(DEFAULT_TASKS):
-        summary = evaluate(args.submission, task, args.data, args.results, device=args.device,
-                           batch_size=args.batch_size, timeout=args.timeout, name=args.name, fad=fad)
-        print(format_summary(summary) + ("  (up to date, not re-run)" if summary.get("reused") else ""))
+    with open_cluster(args.scheduler) as cluster:
+        for task in args.task or list(DEFAULT_TASKS):
+            summary = evaluate(args.submission, task, args.data, args.results, device=args.device,
+                               batch_size=args.batch_size, timeout=args.timeout, name=args.name, fad=fad,
+                               executor=cluster)
+            print(format_summary(summary) + ("  (up to date, not re-run)" if summary.get("reused") else ""))
     return 0
 
 
@@ -193,7 +205,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .pipeline import run
 
     out = _board_folder(args)
-    run(args.data, args.results, args.task, args.device, args.workers, out, args.publish, _fad_embedder(args))
+    run(args.data, args.results, args.task, args.device, args.workers, out, args.publish, _fad_embedder(args),
+        args.scheduler)
     print(f"{'published board' if args.publish else 'board'} written to {out}/README.md and {out}/index.html")
     return 0
 
@@ -228,7 +241,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         write_markdown(rows, leaderboard / "paper-demo.md")
         extra = published_entries(rows)
     moved = check(args.data, args.results, args.update, args.device, args.workers,
-                  leaderboard / "published.json", extra, args.task, _fad_embedder(args))
+                  leaderboard / "published.json", extra, args.task, _fad_embedder(args), args.scheduler)
     if args.update:
         print(f"rewrote {leaderboard / 'published.json'} and the published board beside it")
         return 0
@@ -263,6 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="replace data of another recipe, source folder or a larger --limit in the output folder")
     gen.add_argument("--effect-backend", choices=["numpy", "sox"], default="numpy",
                      help="numpy reimplementation (default) or the real sox binary")
+    _add_scheduler_flag(gen, "the shards")
     gen.set_defaults(run=_cmd_generate)
 
     ver = sub.add_parser("verify", help="recompute and check every hash of generated tasks")
@@ -281,6 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--batch-size", type=_positive_int, default=8)
     ev.add_argument("--timeout", type=float, default=600.0, help="seconds allowed per batch (default 600)")
     _add_fad_flags(ev)
+    _add_scheduler_flag(ev, "the batches")
     ev.set_defaults(run=_cmd_evaluate)
 
     tr = sub.add_parser("train", help="train a neural baseline on a generated task")
@@ -328,6 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
     rn.add_argument("--device", default="cpu")
     rn.add_argument("--workers", type=_positive_int, default=2, help="generation workers (default 2)")
     _add_fad_flags(rn)
+    _add_scheduler_flag(rn, "generation and evaluation")
     rn.set_defaults(run=_cmd_run)
 
     ck = sub.add_parser("check", help="recompute the published leaderboard numbers; fail if one moved")
@@ -341,6 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
     ck.add_argument("--device", default="cpu")
     ck.add_argument("--workers", type=_positive_int, default=2)
     _add_fad_flags(ck)
+    _add_scheduler_flag(ck, "generation and evaluation")
     ck.set_defaults(run=_cmd_check)
 
     pd_ = sub.add_parser("paper-demo", help="score the paper's demo outputs and our baselines on its clips")

@@ -28,6 +28,7 @@ from .atomic import write_json
 from .baselines import BASELINES, Baseline
 from .dataset import BENCHMARK_TASKS, DataError, generate_task, get_recipe, load_manifest, verify_task
 from .errors import BenchmarkError
+from .executor import Executor, open_cluster
 from .harness.evaluate import evaluate
 from .harness.summary import format_summary
 from .metrics import METRICS, Embedder
@@ -53,8 +54,9 @@ def has_what_it_needs(baseline: Baseline, task: str) -> bool:
     return baseline.kind != "network" or checkpoint_path(baseline.name, task, paths.checkpoints_dir()).is_file()
 
 
-def ensure_data(data: str | Path, tasks: list[str], workers: int = 2) -> list[str]:
-    """Build missing tasks (names or recipe files); check the hashes of existing ones.
+def ensure_data(data: str | Path, tasks: list[str], workers: int = 2, executor: Executor | None = None) -> list[str]:
+    """Build missing tasks (names or recipe files), with ``executor`` if given (else ``workers``
+    local processes); check the hashes of existing ones.
 
     Returns the task names (the folders under ``data``).
     """
@@ -65,7 +67,7 @@ def ensure_data(data: str | Path, tasks: list[str], workers: int = 2) -> list[st
         try:
             load_manifest(task_dir)
         except DataError:
-            generate_task(task, data, workers=workers)
+            generate_task(task, data, workers=workers, executor=executor)
         report = verify_task(task_dir, sample=0)
         if not report.ok:
             raise CheckError(f"{task_dir} is damaged: {report.problems[:3]}; delete it and run again")
@@ -74,8 +76,9 @@ def ensure_data(data: str | Path, tasks: list[str], workers: int = 2) -> list[st
 
 
 def evaluate_all(data: str | Path, results: str | Path, tasks: list[str], device: str = "cpu",
-                 batch_size: int = 8, fad: Embedder | None = None) -> list[dict[str, Any]]:
-    """Evaluate every registered baseline that has what it needs on every task (with FAD if ``fad``)."""
+                 batch_size: int = 8, fad: Embedder | None = None, executor: Executor | None = None) -> list[dict[str, Any]]:
+    """Evaluate every registered baseline that has what it needs on every task (with FAD if
+    ``fad``; on ``executor`` if given)."""
     summaries = []
     for baseline in BASELINES.values():
         for task in tasks:
@@ -83,7 +86,7 @@ def evaluate_all(data: str | Path, results: str | Path, tasks: list[str], device
                 print(f"{baseline.name} on {task}: skipped (no checkpoint; see baselines/checkpoints/README.md)")
                 continue
             summary = evaluate(paths.baselines_dir() / baseline.file, task, data, results, device, batch_size,
-                               name=baseline.name, fad=fad)
+                               name=baseline.name, fad=fad, executor=executor)
             print(format_summary(summary) + ("  (up to date)" if summary.get("reused") else ""))
             summaries.append(summary)
     return summaries
@@ -141,11 +144,13 @@ def user_board(results: str | Path, out: str | Path | None = None, submissions: 
 
 def run(data: str | Path = "data", results: str | Path = "results", tasks: list[str] | None = None,
         device: str = "cpu", workers: int = 2, leaderboard: str | Path | None = None,
-        published: bool = False, fad: Embedder | None = None) -> list[dict[str, Any]]:
+        published: bool = False, fad: Embedder | None = None, scheduler: str | None = None) -> list[dict[str, Any]]:
     """``bench run``: data, every baseline, a board: the user's (default ``./board``), or with
-    ``published`` the published one (default: the repository's ``leaderboard/``)."""
-    names = ensure_data(data, list(tasks or BENCHMARK_TASKS), workers)
-    summaries = evaluate_all(data, results, names, device, fad=fad)
+    ``published`` the published one (default: the repository's ``leaderboard/``); generation and
+    evaluation on a Dask cluster if ``scheduler`` (``benchmark.executor.open_cluster``)."""
+    with open_cluster(scheduler) as cluster:
+        names = ensure_data(data, list(tasks or BENCHMARK_TASKS), workers, cluster)
+        summaries = evaluate_all(data, results, names, device, fad=fad, executor=cluster)
     if published:
         publish(results, names, leaderboard)
     else:
@@ -156,7 +161,7 @@ def run(data: str | Path = "data", results: str | Path = "results", tasks: list[
 def check(data: str | Path = "data", results: str | Path = "results", update: bool = False,
           device: str = "cpu", workers: int = 2, published_path: str | Path | None = None,
           extra: dict[str, dict[str, Any]] | None = None, tasks: list[str] | None = None,
-          fad: Embedder | None = None) -> list[tuple[str, str, Any, Any]]:
+          fad: Embedder | None = None, scheduler: str | None = None) -> list[tuple[str, str, Any, Any]]:
     """``bench check``: recompute the published numbers; returns what moved (empty: all held).
 
     ``extra`` adds more published entries (the paper-demo scores) to compare or update. Published
@@ -164,8 +169,9 @@ def check(data: str | Path = "data", results: str | Path = "results", update: bo
     ``extra``) are neither compared nor, with ``update``, replaced. With ``update``, the published
     board beside ``published_path`` is rendered again from the same results.
     """
-    names = ensure_data(data, list(tasks or BENCHMARK_TASKS), workers)
-    current = published_numbers(evaluate_all(data, results, names, device, fad=fad))
+    with open_cluster(scheduler) as cluster:
+        names = ensure_data(data, list(tasks or BENCHMARK_TASKS), workers, cluster)
+        current = published_numbers(evaluate_all(data, results, names, device, fad=fad, executor=cluster))
     current.update(extra or {})
     path = Path(published_path or paths.leaderboard_dir() / "published.json")
     published = json.loads(path.read_text()) if path.is_file() else None

@@ -192,12 +192,17 @@ def test_limit_needs_only_the_clips_it_makes(tmp_path, capsys):
 
 # --- 3/4/5. bad audio: non-finite samples, skips per reason, verify with --skip-bad --------------
 
-def test_non_finite_samples_are_named_and_skippable(tmp_path, capsys):
+def folder_with_a_nan_file(tmp_path: Path) -> tuple[Path, Path, str]:
+    """A CEG folder whose one train file is all NaN (train-000000 reads it), and its recipe."""
     root = tmp_path / "ceg"
     three_files(root)
     nan_file = root / name_in("train", "nan")
     sf.write(nan_file, np.full(RATE * 20, np.nan, dtype=np.float32), RATE, subtype="FLOAT")
-    recipe = ceg(tmp_path)
+    return root, nan_file, ceg(tmp_path)
+
+
+def test_non_finite_samples_are_named_and_skippable(tmp_path, capsys):
+    root, nan_file, recipe = folder_with_a_nan_file(tmp_path)
     args = ["generate", "--task", recipe, "--source-root", str(root), "--out", str(tmp_path / "out")]
     assert bench(args) == 2
     err = capsys.readouterr().err

@@ -10,16 +10,11 @@ split is checked before any work.
 """
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import json
 import math
-import os
 import shutil
-import signal
-import sys
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +25,7 @@ from tqdm import tqdm
 from ..atomic import LOCK_FILE, atomic_path, folder_lock, remove_stale_temps, write_json
 from ..effects import apply_effect, plain_sdr
 from ..errors import BenchmarkError
+from ..executor import Executor, LocalExecutor
 from ..versions import package_versions
 from .recipes import SPLITS, Recipe, get_recipe
 from .shards import (RECORDS_DIR, WAV_DIR, WAV_FIELDS, DataError, Example, combined_sha256, example_sha256,
@@ -162,6 +158,10 @@ class ShardJob:
     def name(self) -> str:
         return f"part-{self.number:05d}"
 
+    @property
+    def label(self) -> str:
+        return f"{self.split}/{self.name}"
+
 
 def plan_shards(recipe: Recipe, limit: int | None) -> list[ShardJob]:
     """Every shard of every split (the first ``limit`` examples of each split, if given)."""
@@ -213,8 +213,9 @@ def _matching_record(task_dir: Path, recipe: Recipe, source, job: ShardJob, form
     return record if set(formats) <= set(record.get("formats", ())) else None
 
 
-def _run_shard(recipe: Recipe, source, task_dir: Path, job: ShardJob, options: Options) -> dict[str, Any]:
-    """Generate one shard and write it; returns its record (content hash, skips, files written)."""
+def _run_shard(job: ShardJob, recipe: Recipe, source, task_dir: Path, options: Options) -> dict[str, Any]:
+    """The work unit of generation: make one shard and write its files and record atomically;
+    returns the record (content hash, skips, files written)."""
     rows, skipped = [], Skipped()
     for index in range(job.start, job.stop):
         row, skips = make_example(recipe, source, job.split, index, options)
@@ -276,19 +277,13 @@ def _check_output_folder(task_dir: Path, recipe: Recipe, source, jobs: list[Shar
             shutil.rmtree(child) if child.is_dir() else child.unlink()
 
 
-def _die_with_parent(parent: int) -> None:
-    """Pool initializer: the kernel kills this worker when the process that started it dies,
-    even by kill -9 (Linux: prctl PR_SET_PDEATHSIG), so no orphan writes on."""
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
-    if os.getppid() != parent:  # the parent died before the signal was armed
-        os._exit(1)
-
-
 def generate_task(task: str, out: str | Path = "data", limit: int | None = None, workers: int = 1,
-                  options: Options = Options(), overwrite: bool = False, progress: bool = True) -> dict[str, Any]:
+                  options: Options = Options(), overwrite: bool = False, progress: bool = True,
+                  executor: Executor | None = None) -> dict[str, Any]:
     """Build (or finish building, or repair) one task under ``out/TASK``.
 
+    Shards are made by ``executor`` (``benchmark.executor``; default: ``workers`` local
+    processes), which must see ``out`` at the same path (a shared filesystem).
     Returns its manifest, and under ``"rebuilt"`` the shards whose files were found missing or
     damaged and rebuilt.
     """
@@ -303,6 +298,7 @@ def generate_task(task: str, out: str | Path = "data", limit: int | None = None,
             raise GenerateError(f"{exc}; use --skip-bad to skip bad files") from None
     task_dir = Path(out) / recipe.name
     jobs = plan_shards(recipe, limit)
+    executor = executor or LocalExecutor(workers)
     with folder_lock(task_dir):
         _check_output_folder(task_dir, recipe, source, jobs, overwrite)
         for pattern in _FORMAT_1_FILES:
@@ -319,22 +315,13 @@ def generate_task(task: str, out: str | Path = "data", limit: int | None = None,
         todo = [job for job in jobs if job not in done]
         bar = tqdm(total=sum(j.stop - j.start for j in jobs), initial=sum(j.stop - j.start for j in done),
                    desc=f"generate {recipe.name}", unit="ex", disable=not progress)
+        shared_dir = executor.shared_path(task_dir)
         with bar:
-            if workers <= 1:
-                for job in todo:
-                    done[job] = _run_shard(recipe, source, task_dir, job, options)
-                    bar.update(job.stop - job.start)
-            else:
-                with ProcessPoolExecutor(max_workers=workers, initializer=_die_with_parent,
-                                         initargs=(os.getpid(),)) as pool:
-                    futures = {pool.submit(_run_shard, recipe, source, task_dir, job, options): job for job in todo}
-                    try:
-                        for future in as_completed(futures):
-                            done[futures[future]] = future.result()
-                            bar.update(futures[future].stop - futures[future].start)
-                    except BaseException:
-                        pool.shutdown(cancel_futures=True)
-                        raise
+            for job, record in executor.map(_run_shard, todo, recipe, source, shared_dir, options,
+                                            name=f"generate {recipe.name}", label=lambda j: j.label):
+                done[job] = record
+                bar.update(job.stop - job.start)
+        executor.on_each_machine(remove_stale_temps, shared_dir)  # those of workers killed mid-shard
         if "wav" in options.formats:
             _write_wav_metadata(task_dir, jobs)
         manifest = _manifest(recipe, source, jobs, done, limit, options)

@@ -23,14 +23,17 @@ rows' hashes, so it does not depend on the Parquet writer's version.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Optional, TypedDict, get_type_hints
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import soundfile as sf
 
@@ -239,10 +242,58 @@ def iter_examples(task_dir: str | Path, split: str, columns: list[str] | None = 
     for path in shard_paths(task_dir, split):
         rows = rows_from_table(_read_table(path, None if check_hashes else columns))
         for row in rows:
-            if check_hashes and example_sha256(row) != row["sha256"]:
-                raise DataError(f"{path}: example {row['id']} does not match its stored sha256 (the shard is "
-                                "damaged); run the same `bench generate` again to rebuild it")
+            if check_hashes:
+                _check_hash(path, row)
             yield row if columns is None or not check_hashes else {name: row[name] for name in columns}
+
+
+def _check_hash(path: Path, row: dict[str, Any]) -> None:
+    if example_sha256(row) != row["sha256"]:
+        raise DataError(f"{path}: example {row['id']} does not match its stored sha256 (the shard is "
+                        "damaged); run the same `bench generate` again to rebuild it")
+
+
+@functools.lru_cache(maxsize=2)
+def _whole_shard(path: Path, stamp: tuple[int, int, int]) -> pa.Table:
+    """A shard's table, kept while its file (``stamp``: inode, size, mtime) is unchanged: the
+    batches of one shard read it once per process."""
+    return _read_table(path)
+
+
+def _stamp(path: Path) -> tuple[int, int, int]:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        _read_table(path)  # raises the DataError naming the shard
+        raise
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+def read_examples(task_dir: str | Path, split: str, start: int, stop: int, columns: list[str] | None = None,
+                  check_hashes: bool = False) -> list[Example]:
+    """Examples ``start`` to ``stop - 1`` of a split (positions in index order), from the shards
+    that hold them; like :func:`iter_examples` otherwise."""
+    rows = []
+    for shard in load_manifest(task_dir)["splits"][split]["shards"]:
+        if shard["stop"] <= start or shard["start"] >= stop:
+            continue
+        path = Path(task_dir) / shard["file"]
+        first = max(start, shard["start"])
+        table = _whole_shard(path, _stamp(path)).slice(first - shard["start"], min(stop, shard["stop"]) - first)
+        for row in rows_from_table(table):
+            if check_hashes:
+                _check_hash(path, row)
+            rows.append(row if columns is None else {name: row[name] for name in columns})
+    return rows
+
+
+def example_lengths(task_dir: str | Path, split: str) -> list[tuple[int, int]]:
+    """(index, samples) of every example of a split, in order, reading only those two columns."""
+    lengths = []
+    for path in shard_paths(task_dir, split):
+        table = _read_table(path, ["index", "clean"])
+        lengths += zip(table.column("index").to_pylist(), pc.list_value_length(table.column("clean")).to_pylist())
+    return lengths
 
 
 def read_metadata(task_dir: str | Path, split: str) -> pd.DataFrame:

@@ -13,9 +13,12 @@ against the clean signal with the same metrics, and writes
 On hard-clipping tasks every output is checked for clip consistency (:func:`clip_consistent`),
 whatever the submission claims; the board marks only what held.
 
-Finished batches are kept in a hidden ``.partial-KEY`` folder, so an interrupted run
-resumes; the key hashes the submission (and the files it loads), the data fingerprint and
-the harness version, so a finished evaluation is redone only when one of them changed.
+Each batch is a work unit (``_score_batch_unit``): it reads its examples, runs them through
+the submission where it runs (``runners.py``), scores them and writes the scores to a hidden
+``.partial-KEY`` folder; units run in this process, or on a Dask cluster (``executor``).
+Finished batches are kept, so an interrupted run resumes; the key hashes the submission (and
+the files it loads), the data fingerprint and the harness version, so a finished evaluation
+is redone only when one of them changed.
 A failed run writes no summary and leaves earlier results as they were.
 """
 from __future__ import annotations
@@ -25,8 +28,9 @@ import json
 import math
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -36,11 +40,13 @@ from tqdm import tqdm
 from ..atomic import atomic_path, write_json
 from ..dataset.generate import example_level
 from ..dataset.recipes import known_tasks, parse_recipe
-from ..dataset.shards import DataError, iter_examples, load_manifest
+from ..dataset.shards import DataError, example_lengths, load_manifest, read_examples
 from ..effects import CLIP_TOLERANCE, EFFECTS, clipped_mask
+from ..executor import Executor, LocalExecutor
 from ..metrics import METRICS, SCORED, Embedder, score
 from ..versions import machine, package_versions
 from . import fad as fad_hook
+from .runners import SubmissionKey, runner_for, running_submission
 from .submission import SubmissionRunner, file_sha256
 from .summary import metric_columns, summarise
 
@@ -60,37 +66,69 @@ def resample(x: np.ndarray, rate_from: int, rate_to: int, length: int | None = N
     return np.ascontiguousarray(y, dtype=np.float32)
 
 
-def _batches(task_dir: Path, split: str, batch_size: int) -> Iterator[list[dict[str, Any]]]:
+@dataclass(frozen=True)
+class BatchJob:
+    """Examples ``start`` to ``stop - 1`` of a split (positions in index order), batch ``number``."""
+
+    number: int
+    start: int
+    stop: int
+    first_index: int
+
+    @property
+    def label(self) -> str:
+        return f"batch-{self.number:05d}"
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.label}-{self.first_index}.parquet"
+
+
+def plan_batches(task_dir: Path, split: str, batch_size: int) -> list[BatchJob]:
     """Consecutive examples of equal length, at most ``batch_size`` at a time."""
-    batch: list[dict[str, Any]] = []
-    columns = ["id", "index", "level", "gain_db", "target_sdr_db", "threshold", "sample_rate", "clean", "distorted"]
-    for row in iter_examples(task_dir, split, columns=columns, check_hashes=True):  # refuses damaged rows
-        if batch and (len(batch) == batch_size or len(row["clean"]) != len(batch[0]["clean"])):
-            yield batch
-            batch = []
-        batch.append(row)
-    if batch:
-        yield batch
+    jobs: list[BatchJob] = []
+    start, first_index, batch_length = 0, 0, None
+    lengths = example_lengths(task_dir, split)
+    for position, (index, length) in enumerate(lengths):
+        if position > start and (position - start == batch_size or length != batch_length):
+            jobs.append(BatchJob(len(jobs), start, position, first_index))
+            start = position
+        if position == start:
+            first_index, batch_length = index, length
+    if lengths:
+        jobs.append(BatchJob(len(jobs), start, len(lengths), first_index))
+    return jobs
+
+
+_BATCH_COLUMNS = ["id", "index", "level", "gain_db", "target_sdr_db", "threshold", "sample_rate", "clean", "distorted"]
+
+
+def _score_inputs_unit(job: BatchJob, task_dir: Path, split: str, rate: int) -> pd.DataFrame:
+    """Every metric of one batch's distorted inputs (a small table: the driver keeps them)."""
+    batch = read_examples(task_dir, split, job.start, job.stop, _BATCH_COLUMNS, check_hashes=True)
+    scores = score(np.stack([r["clean"] for r in batch]), np.stack([r["distorted"] for r in batch]), rate)
+    return pd.DataFrame({"id": [r["id"] for r in batch], **{f"{m.name}_input": scores[m.name] for m in SCORED}})
 
 
 def input_scores(task_dir: Path, manifest: dict, split: str, results: Path, batch_size: int = 8,
-                 progress: bool = True) -> pd.DataFrame:
+                 progress: bool = True, executor: Executor | None = None) -> pd.DataFrame:
     """Every metric of the distorted input, per example: the same for all submissions, so
     computed once per dataset fingerprint and kept in ``results/.inputs/``."""
     key = hashlib.sha256(json.dumps([manifest["fingerprint"], split, HARNESS_VERSION]).encode()).hexdigest()
     path = Path(results) / ".inputs" / f"{manifest['task']}-{split}-{key[:16]}.parquet"
     if path.is_file():
         return pd.read_parquet(path)
-    rate = manifest["recipe"]["sample_rate"]
-    parts = []
+    executor = executor or LocalExecutor()
+    parts = {}
     with tqdm(total=manifest["splits"][split]["examples"], desc=f"score inputs of {manifest['task']}", unit="ex",
               disable=not progress) as bar:
-        for batch in _batches(task_dir, split, batch_size):
-            scores = score(np.stack([r["clean"] for r in batch]), np.stack([r["distorted"] for r in batch]), rate)
-            parts.append(pd.DataFrame({"id": [r["id"] for r in batch],
-                                       **{f"{m.name}_input": scores[m.name] for m in SCORED}}))
-            bar.update(len(batch))
-    table = pd.concat(parts, ignore_index=True)
+        for job, part in executor.map(_score_inputs_unit, plan_batches(task_dir, split, batch_size),
+                                      executor.shared_path(task_dir), split, manifest["recipe"]["sample_rate"],
+                                      name=f"score inputs of {manifest['task']}",
+                                      label=lambda job: job.label):
+            parts[job.number] = part
+            bar.update(len(part))
+    table = pd.concat([parts[number] for number in sorted(parts)], ignore_index=True)
     with atomic_path(path) as temp:
         table.to_parquet(temp, index=False)
     return table
@@ -126,6 +164,12 @@ def clip_consistent(distorted: np.ndarray, restored: np.ndarray, levels: list[fl
     return np.where(clipped_mask(d, level), above, kept).all(axis=-1)
 
 
+def _finished(path: Path, fad: Embedder | None) -> bool:
+    """A batch whose scores (and FAD statistics, if asked for) are written."""
+    stats = fad_hook.batch_stats_path(path, fad)
+    return path.is_file() and (stats is None or stats.is_file())
+
+
 def _score_batch(runner: SubmissionRunner, batch: list[dict[str, Any]], task_rate: int,
                  hard_clipping: bool, on_restored: Callable[[np.ndarray, int], None] | None = None) -> pd.DataFrame:
     ids = [row["id"] for row in batch]
@@ -153,13 +197,40 @@ def _score_batch(runner: SubmissionRunner, batch: list[dict[str, Any]], task_rat
     return table
 
 
+@dataclass(frozen=True)
+class BatchSpec:
+    """What the batch units of one evaluation share (paths as the units see them)."""
+
+    submission: SubmissionKey
+    task_dir: Path
+    split: str
+    partial: Path
+    task_rate: int
+    hard_clipping: bool  # check every output for clip consistency
+
+
+def _score_batch_unit(job: BatchJob, spec: BatchSpec, fad: Embedder | None) -> int:
+    """The work unit of evaluation: score one batch and write it (and its FAD statistics) to
+    the partial folder; returns its number of examples."""
+    path = spec.partial / job.file_name
+    batch = read_examples(spec.task_dir, spec.split, job.start, job.stop, _BATCH_COLUMNS, check_hashes=True)
+    stats = fad_hook.batch_stats_path(path, fad)
+    with runner_for(spec.submission) as runner:
+        table = _score_batch(runner, batch, spec.task_rate, spec.hard_clipping, fad_hook.output_sink(stats, fad))
+    with atomic_path(path) as temp:
+        table.to_parquet(temp, index=False)
+    return len(batch)
+
+
 def evaluate(submission: str | Path, task: str, data: str | Path = "data", results: str | Path = "results",
              device: str = "cpu", batch_size: int = 8, timeout: float = 600.0, split: str = "test",
-             name: str | None = None, progress: bool = True, fad: Embedder | None = None) -> dict[str, Any]:
+             name: str | None = None, progress: bool = True, fad: Embedder | None = None,
+             executor: Executor | None = None) -> dict[str, Any]:
     """Score one submission on one generated task; returns the summary (see module docstring).
 
     ``fad``: an embedding model (``benchmark.metrics.load_embedding_model``) to compute FAD
-    with (``harness/fad.py``); without it the summary's FAD fields are null.
+    with (``harness/fad.py``); without it the summary's FAD fields are null. ``executor``:
+    where the batches run (``benchmark.executor``; default: this process, one submission child).
     """
     submission = Path(submission)
     task_dir = Path(data) / task
@@ -171,7 +242,8 @@ def evaluate(submission: str | Path, task: str, data: str | Path = "data", resul
     out_dir = Path(results) / name / task
     if (summary := _up_to_date(out_dir, submission, manifest, split)) is not None and fad_hook.reusable(summary, fad):
         return {**summary, "reused": True}
-    with SubmissionRunner(submission, task, device, timeout) as runner:
+    executor = executor or LocalExecutor()
+    with running_submission(executor, submission, task, device, timeout) as runner:
         base = {"submission": name, "submission_file": str(submission), "task": task, "split": split,
                 "paper_task": manifest["recipe"].get("paper_task", ""), "data_fingerprint": manifest["fingerprint"], "harness_version": HARNESS_VERSION,
                 "versions": package_versions(), "device": device, "batch_size": batch_size}
@@ -182,7 +254,7 @@ def evaluate(submission: str | Path, task: str, data: str | Path = "data", resul
             write_json(out_dir / "summary.json", summary)
             return summary
         files = runner.info["files"]
-        submission_sha = file_sha256([submission, *files])
+        submission_sha = runner.key.sha256
         key = _run_key(submission_sha, manifest, split)
         partial = out_dir / f".partial-{key[:16]}"
         for stale in out_dir.glob(".partial-*"):
@@ -193,18 +265,19 @@ def evaluate(submission: str | Path, task: str, data: str | Path = "data", resul
         total = manifest["splits"][split]["examples"]
         measured_on = machine()
         start = time.perf_counter()
-        with tqdm(total=total, desc=f"evaluate {name} on {task}", unit="ex", disable=not progress) as bar:
-            for number, batch in enumerate(_batches(task_dir, split, batch_size)):
-                path = partial / f"batch-{number:05d}-{batch[0]['index']}.parquet"
-                stats = fad_hook.batch_stats_path(path, fad)
-                if not path.is_file() or (stats is not None and not stats.is_file()):
-                    table = _score_batch(runner, batch, task_rate, hard_clipping, fad_hook.output_sink(stats, fad))
-                    with atomic_path(path) as temp:
-                        table.to_parquet(temp, index=False)
-                bar.update(len(batch))
+        todo = [job for job in plan_batches(task_dir, split, batch_size)
+                if not _finished(partial / job.file_name, fad)]
+        spec = BatchSpec(runner.key, executor.shared_path(task_dir), split, executor.shared_path(partial), task_rate,
+                         hard_clipping)
+        with tqdm(total=total, initial=total - sum(job.stop - job.start for job in todo),
+                  desc=f"evaluate {name} on {task}", unit="ex", disable=not progress) as bar:
+            for _, examples in executor.map(_score_batch_unit, todo, spec, fad, name=f"evaluate {name} on {task}",
+                                            label=lambda job: job.label):
+                bar.update(examples)
         batch_paths = sorted(partial.glob("batch-*.parquet"))
         table = pd.concat([pd.read_parquet(p) for p in batch_paths], ignore_index=True)
-        table = table.merge(input_scores(task_dir, manifest, split, Path(results), batch_size, progress), on="id")
+        table = table.merge(input_scores(task_dir, manifest, split, Path(results), batch_size, progress, executor),
+                            on="id")
         for m in METRICS:
             if m.gain_of:
                 table[m.name] = table[m.gain_of] - table[f"{m.gain_of}_input"]
