@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import paths
+from .models import checkpoint_path
+
 
 @dataclass(frozen=True)
 class Baseline:
@@ -18,6 +21,10 @@ class Baseline:
     file: str  # the submission file in baselines/
     display: str  # its name on the board
     kind: str  # "input", "oracle", "declipper" or "network"
+
+    def has_what_it_needs(self, task: str) -> bool:
+        """A network needs its checkpoint for the task (``baselines/checkpoints/NAME/TASK.pt``); the others nothing."""
+        return self.kind != "network" or checkpoint_path(self.name, task, paths.checkpoints_dir()).is_file()
 
 
 BASELINES = {b.name: b for b in (

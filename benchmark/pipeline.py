@@ -25,14 +25,13 @@ from typing import Any
 
 from . import paths
 from .atomic import write_json
-from .baselines import BASELINES, Baseline
+from .baselines import BASELINES
 from .dataset import BENCHMARK_TASKS, DataError, generate_task, get_recipe, load_manifest, verify_task
 from .errors import BenchmarkError
 from .executor import Executor, open_cluster
 from .harness.evaluate import evaluate
 from .harness.summary import format_summary
 from .metrics import METRICS, Embedder
-from .models import checkpoint_path
 from .report import render
 from .report.paper_demo import DEMO_KEY_PREFIX
 
@@ -47,11 +46,6 @@ class CheckError(BenchmarkError, RuntimeError):
 def tolerances() -> dict[str, float]:
     """How far each published number may move, per metric (its unit)."""
     return {m.name: m.tolerance for m in METRICS}
-
-
-def has_what_it_needs(baseline: Baseline, task: str) -> bool:
-    """A network needs its checkpoint for the task (``baselines/checkpoints/NAME/TASK.pt``); the others nothing."""
-    return baseline.kind != "network" or checkpoint_path(baseline.name, task, paths.checkpoints_dir()).is_file()
 
 
 def ensure_data(data: str | Path, tasks: list[str], workers: int = 2, executor: Executor | None = None) -> list[str]:
@@ -82,7 +76,7 @@ def evaluate_all(data: str | Path, results: str | Path, tasks: list[str], device
     summaries = []
     for baseline in BASELINES.values():
         for task in tasks:
-            if not has_what_it_needs(baseline, task):
+            if not baseline.has_what_it_needs(task):
                 print(f"{baseline.name} on {task}: skipped (no checkpoint; see baselines/checkpoints/README.md)")
                 continue
             summary = evaluate(paths.baselines_dir() / baseline.file, task, data, results, device, batch_size,

@@ -71,3 +71,9 @@ def test_markdown_and_published_entries(rows, tmp_path):
     entries = published_entries(rows)
     assert entries["paper-demo/CEG_OD/paper/Demucs"]["si_sdr.mean"] > 20
     assert "paper-demo/ST_HC/ours/passthrough" in entries
+
+
+def test_a_network_without_weights_for_the_family_is_left_out(demo, tmp_path, monkeypatch):
+    monkeypatch.setattr("benchmark.paths.checkpoints_dir", lambda: tmp_path)  # no checkpoint at all
+    rows = score_demo(demo, {"demucs": BASELINES / "demucs.py"}, family="sampled", progress=False)
+    assert [r for r in rows if r["source"] == "ours"] == []

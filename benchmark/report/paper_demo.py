@@ -106,7 +106,8 @@ def score_demo(demo_dir: str | Path, submissions: dict[str, Path], device: str =
     """One row per (demo task, clip, level, method, source): every metric of ``DEMO_METRICS``.
 
     Our submissions run with the task (the weights) of ``family`` matching each demo task; each
-    row of ours names that task (``weights``)."""
+    row of ours names that task (``weights``). A registered network without a checkpoint for
+    that task is left out (as ``bench run`` leaves it out)."""
     rows = []
     folders = demo_folders(demo_dir)
     for task, clip, level, folder in tqdm(folders, desc="paper demo: paper outputs", disable=not progress):
@@ -118,6 +119,8 @@ def score_demo(demo_dir: str | Path, submissions: dict[str, Path], device: str =
         for demo_task in DEMO_KINDS:
             items = [f for f in folders if f[0] == demo_task]
             task_name = our_task(demo_task, family)
+            if name in BASELINES and not BASELINES[name].has_what_it_needs(task_name):
+                continue
             with SubmissionRunner(path, task_name, device) as runner:
                 if runner.not_applicable:
                     continue
