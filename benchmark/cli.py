@@ -211,18 +211,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _demo_rows(demo_dir: str, device: str, family: str = DEFAULT_FAMILY) -> list:
+def _demo_rows(demo_dir: str, device: str, family: str = DEFAULT_FAMILY, workers: int = 2) -> list:
     from .baselines import BASELINES
     from .report.paper_demo import score_demo
 
-    return score_demo(demo_dir, {b.name: paths.baselines_dir() / b.file for b in BASELINES.values()}, device, family)
+    return score_demo(demo_dir, {b.name: paths.baselines_dir() / b.file for b in BASELINES.values()}, device, family,
+                      workers=workers)
 
 
 def _cmd_paper_demo(args: argparse.Namespace) -> int:
     from .report.paper_demo import write_markdown
 
     out = args.out or paths.leaderboard_dir() / "paper-demo.md"
-    write_markdown(_demo_rows(args.demo_dir, args.device, args.family), out)
+    write_markdown(_demo_rows(args.demo_dir, args.device, args.family, args.workers), out)
     print(f"wrote {out}")
     return 0
 
@@ -237,7 +238,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         demo_dir = paths.paper_demo_dir()
     extra = {}
     if demo_dir:
-        rows = _demo_rows(demo_dir, args.device)
+        rows = _demo_rows(demo_dir, args.device, workers=args.workers)
         write_markdown(rows, leaderboard / "paper-demo.md")
         extra = published_entries(rows)
     moved = check(args.data, args.results, args.update, args.device, args.workers,
@@ -341,7 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
     rn.add_argument("--publish", action="store_true",
                     help="render the published board (the registered baselines only) instead of your ./board")
     rn.add_argument("--device", default="cpu")
-    rn.add_argument("--workers", type=_positive_int, default=2, help="generation workers (default 2)")
+    rn.add_argument("--workers", type=_positive_int, default=2, help="processes for generation and for evaluations (default 2)")
     _add_fad_flags(rn)
     _add_scheduler_flag(rn, "generation and evaluation")
     rn.set_defaults(run=_cmd_run)
@@ -355,7 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
     ck.add_argument("--update", action="store_true",
                     help="rewrite published.json and re-render the published board (a deliberate, reviewed act)")
     ck.add_argument("--device", default="cpu")
-    ck.add_argument("--workers", type=_positive_int, default=2)
+    ck.add_argument("--workers", type=_positive_int, default=2, help="processes for generation and for evaluations (default 2)")
     _add_fad_flags(ck)
     _add_scheduler_flag(ck, "generation and evaluation")
     ck.set_defaults(run=_cmd_check)
@@ -366,6 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
     pd_.add_argument("--device", default="cpu")
     pd_.add_argument("--family", choices=["synth", "sampled"], default=DEFAULT_FAMILY,
                      help=f"our networks use the weights of this family's matching task (default {DEFAULT_FAMILY})")
+    pd_.add_argument("--workers", type=_positive_int, default=2, help="processes (default 2)")
     pd_.set_defaults(run=_cmd_paper_demo)
     return parser
 

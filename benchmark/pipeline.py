@@ -20,16 +20,19 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from tqdm import tqdm
 
 from . import paths
 from .atomic import write_json
 from .baselines import BASELINES
 from .dataset import BENCHMARK_TASKS, DataError, generate_task, get_recipe, load_manifest, verify_task
 from .errors import BenchmarkError
-from .executor import Executor, open_cluster
-from .harness.evaluate import evaluate
+from .executor import Executor, LocalExecutor, open_cluster
+from .harness.evaluate import evaluate, input_scores
 from .harness.summary import format_summary
 from .metrics import METRICS, Embedder
 from .report import render
@@ -69,21 +72,72 @@ def ensure_data(data: str | Path, tasks: list[str], workers: int = 2, executor: 
     return names
 
 
+@dataclass(frozen=True)
+class Evaluation:
+    """One registered baseline on one task: the work unit of :func:`evaluate_all` on this machine."""
+
+    baseline: str
+    task: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.baseline} on {self.task}"
+
+
+def _task_inputs_unit(task: str, data: Path, results: Path, batch_size: int) -> str:
+    """Score one task's distorted inputs (kept in ``results/.inputs``, shared by every evaluation)."""
+    task_dir = data / task
+    input_scores(task_dir, load_manifest(task_dir), "test", results, batch_size, progress=False)
+    return task
+
+
+def _evaluation_unit(job: Evaluation, data: Path, results: Path, device: str, batch_size: int,
+                     fad: Embedder | None) -> dict[str, Any]:
+    baseline = BASELINES[job.baseline]
+    return evaluate(paths.baselines_dir() / baseline.file, job.task, data, results, device, batch_size,
+                    name=baseline.name, progress=False, fad=fad)
+
+
 def evaluate_all(data: str | Path, results: str | Path, tasks: list[str], device: str = "cpu",
-                 batch_size: int = 8, fad: Embedder | None = None, executor: Executor | None = None) -> list[dict[str, Any]]:
+                 batch_size: int = 8, fad: Embedder | None = None, executor: Executor | None = None,
+                 workers: int = 1) -> list[dict[str, Any]]:
     """Evaluate every registered baseline that has what it needs on every task (with FAD if
-    ``fad``; on ``executor`` if given)."""
-    summaries = []
+    ``fad``), in registry order. On a cluster (``executor``) one evaluation after another, its
+    batches spread over the workers; on this machine ``workers`` evaluations at a time, each in
+    its own process (the inputs' scores of each task first, as every evaluation shares them)."""
+    jobs = []
     for baseline in BASELINES.values():
         for task in tasks:
-            if not baseline.has_what_it_needs(task):
+            if baseline.has_what_it_needs(task):
+                jobs.append(Evaluation(baseline.name, task))
+            else:
                 print(f"{baseline.name} on {task}: skipped (no checkpoint; see baselines/checkpoints/README.md)")
-                continue
-            summary = evaluate(paths.baselines_dir() / baseline.file, task, data, results, device, batch_size,
-                               name=baseline.name, fad=fad, executor=executor)
-            print(format_summary(summary) + ("  (up to date)" if summary.get("reused") else ""))
-            summaries.append(summary)
-    return summaries
+
+    def report(summary: dict[str, Any]) -> None:
+        tqdm.write(format_summary(summary) + ("  (up to date)" if summary.get("reused") else ""))
+
+    if executor is not None:
+        summaries = []
+        for job in jobs:
+            baseline = BASELINES[job.baseline]
+            summaries.append(evaluate(paths.baselines_dir() / baseline.file, job.task, data, results, device,
+                                      batch_size, name=baseline.name, fad=fad, executor=executor))
+            report(summaries[-1])
+        return summaries
+    local = LocalExecutor(workers)
+    data, results = Path(data), Path(results)
+    with tqdm(total=len(tasks), desc="score the distorted inputs", unit="task") as bar:
+        for _ in local.map(_task_inputs_unit, tasks, data, results, batch_size, name="score inputs"):
+            bar.update()
+    done = {}
+    slow_first = sorted(jobs, key=lambda job: BASELINES[job.baseline].kind != "declipper")  # A-SPADE takes longest
+    with tqdm(total=len(jobs), desc=f"evaluate {len(jobs)} baseline/task pairs", unit="pair") as bar:
+        for job, summary in local.map(_evaluation_unit, slow_first, data, results, device, batch_size, fad,
+                                      name="evaluate", label=lambda job: job.label):
+            done[job] = summary
+            report(summary)
+            bar.update()
+    return [done[job] for job in jobs]
 
 
 def published_numbers(summaries: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -144,7 +198,7 @@ def run(data: str | Path = "data", results: str | Path = "results", tasks: list[
     evaluation on a Dask cluster if ``scheduler`` (``benchmark.executor.open_cluster``)."""
     with open_cluster(scheduler) as cluster:
         names = ensure_data(data, list(tasks or BENCHMARK_TASKS), workers, cluster)
-        summaries = evaluate_all(data, results, names, device, fad=fad, executor=cluster)
+        summaries = evaluate_all(data, results, names, device, fad=fad, executor=cluster, workers=workers)
     if published:
         publish(results, names, leaderboard)
     else:
@@ -165,7 +219,8 @@ def check(data: str | Path = "data", results: str | Path = "results", update: bo
     """
     with open_cluster(scheduler) as cluster:
         names = ensure_data(data, list(tasks or BENCHMARK_TASKS), workers, cluster)
-        current = published_numbers(evaluate_all(data, results, names, device, fad=fad, executor=cluster))
+        current = published_numbers(evaluate_all(data, results, names, device, fad=fad, executor=cluster,
+                                                  workers=workers))
     current.update(extra or {})
     path = Path(published_path or paths.leaderboard_dir() / "published.json")
     published = json.loads(path.read_text()) if path.is_file() else None

@@ -77,3 +77,9 @@ def test_a_network_without_weights_for_the_family_is_left_out(demo, tmp_path, mo
     monkeypatch.setattr("benchmark.paths.checkpoints_dir", lambda: tmp_path)  # no checkpoint at all
     rows = score_demo(demo, {"demucs": BASELINES / "demucs.py"}, family="sampled", progress=False)
     assert [r for r in rows if r["source"] == "ours"] == []
+
+
+def test_two_worker_processes_give_the_same_rows_in_the_same_order(demo, rows):
+    parallel = score_demo(demo, {n: BASELINES / f"{n}.py" for n in ("passthrough", "oracle_irm")}, progress=False,
+                          workers=2)
+    assert parallel == rows

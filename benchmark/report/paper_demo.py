@@ -26,6 +26,7 @@ from ..baselines import BASELINES, display_name
 from ..dataset.recipes import Recipe, get_recipe
 from ..effects import apply_effect
 from ..errors import BenchmarkError
+from ..executor import LocalExecutor
 from ..harness.submission import SubmissionRunner
 from ..metrics import METRICS_BY_NAME
 from .paper import load_paper
@@ -101,41 +102,60 @@ def paper_scores(folder: Path, clean: np.ndarray) -> dict[str, dict[str, float]]
     return scores
 
 
+def _paper_unit(item: tuple[str, str, float, Path]) -> list[dict[str, Any]]:
+    """The rows of the paper's outputs in one demo folder."""
+    task, clip, level, folder = item
+    return [{"demo_task": task, "clip": clip, "level": level, "method": label, "source": "paper", **values}
+            for label, values in paper_scores(folder, _read(folder / "tar.wav")).items()]
+
+
+def _ours_unit(job: tuple[str, Path, str], items: list[tuple[str, str, float, Path]], device: str,
+               family: str) -> list[dict[str, Any]]:
+    """The rows of one of our submissions on every clip and level of one demo task."""
+    name, path, demo_task = job
+    task_name = our_task(demo_task, family)
+    rows = []
+    with SubmissionRunner(path, task_name, device) as runner:
+        if runner.not_applicable:
+            return rows
+        for task, clip, level, folder in items:
+            if task != demo_task:
+                continue
+            clean = _read(folder / "tar.wav")
+            ours = reproduce_input(task, clean, level, family)
+            given = _read(folder / "inp.wav")[: len(ours)]
+            gain = float(np.dot(given, ours) / np.dot(given, given))
+            distorted = (gain * given).astype(np.float32)[None]
+            target = PEAK * clean / np.max(np.abs(clean))
+            restored, _ = runner(distorted, [f"{task}/{clip}/{folder.name}"], clean=target.astype(np.float32)[None])
+            rows.append({"demo_task": task, "clip": clip, "level": level, "method": name, "source": "ours",
+                         "weights": task_name, **demo_scores(target, restored[0].astype(np.float64))})
+    return rows
+
+
 def score_demo(demo_dir: str | Path, submissions: dict[str, Path], device: str = "cpu", family: str = "synth",
-               progress: bool = True) -> list[dict[str, Any]]:
+               progress: bool = True, workers: int = 1) -> list[dict[str, Any]]:
     """One row per (demo task, clip, level, method, source): every metric of ``DEMO_METRICS``.
 
     Our submissions run with the task (the weights) of ``family`` matching each demo task; each
     row of ours names that task (``weights``). A registered network without a checkpoint for
-    that task is left out (as ``bench run`` leaves it out)."""
-    rows = []
+    that task is left out (as ``bench run`` leaves it out). ``workers`` processes share the work
+    (one unit: a demo folder of the paper's outputs, or one submission on one demo task); the
+    rows come in the same order whatever their number."""
     folders = demo_folders(demo_dir)
-    for task, clip, level, folder in tqdm(folders, desc="paper demo: paper outputs", disable=not progress):
-        clean = _read(folder / "tar.wav")
-        for label, values in paper_scores(folder, clean).items():
-            rows.append({"demo_task": task, "clip": clip, "level": level, "method": label, "source": "paper",
-                         **values})
-    for name, path in submissions.items():
-        for demo_task in DEMO_KINDS:
-            items = [f for f in folders if f[0] == demo_task]
-            task_name = our_task(demo_task, family)
-            if name in BASELINES and not BASELINES[name].has_what_it_needs(task_name):
-                continue
-            with SubmissionRunner(path, task_name, device) as runner:
-                if runner.not_applicable:
-                    continue
-                for task, clip, level, folder in tqdm(items, desc=f"paper demo: {name} on {task}", disable=not progress):
-                    clean = _read(folder / "tar.wav")
-                    ours = reproduce_input(task, clean, level, family)
-                    given = _read(folder / "inp.wav")[: len(ours)]
-                    gain = float(np.dot(given, ours) / np.dot(given, given))
-                    distorted = (gain * given).astype(np.float32)[None]
-                    target = PEAK * clean / np.max(np.abs(clean))
-                    restored, _ = runner(distorted, [f"{task}/{clip}/{folder.name}"],
-                                         clean=target.astype(np.float32)[None])
-                    rows.append({"demo_task": task, "clip": clip, "level": level, "method": name, "source": "ours",
-                                 "weights": task_name, **demo_scores(target, restored[0].astype(np.float64))})
-    return rows
+    ours = [(name, path, demo_task) for name, path in submissions.items() for demo_task in DEMO_KINDS
+            if name not in BASELINES or BASELINES[name].has_what_it_needs(our_task(demo_task, family))]
+    executor = LocalExecutor(workers)
+    found: dict[Any, list[dict[str, Any]]] = {}
+    with tqdm(total=len(folders) + len(ours), desc="paper demo", unit="unit", disable=not progress) as bar:
+        for item, rows in executor.map(_paper_unit, folders, name="paper demo", label=lambda item: str(item[3])):
+            found[item] = rows
+            bar.update()
+        for job, rows in executor.map(_ours_unit, ours, folders, device, family, name="paper demo",
+                                      label=lambda job: f"{job[0]} on {job[2]}"):
+            found[job] = rows
+            bar.update()
+    return [row for key in [*folders, *ours] for row in found[key]]
 
 
 def _label(method: str, source: str, weights: str) -> tuple[str, str]:
