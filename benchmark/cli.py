@@ -31,9 +31,11 @@ def _folder(path: str | Path, flag: str) -> Path:
 FORMATS = {"parquet": ("parquet",), "wav": ("wav",), "both": ("parquet", "wav")}
 
 
-def _add_fad_flags(parser: argparse.ArgumentParser) -> None:
+def _add_metric_flags(parser: argparse.ArgumentParser) -> None:
     from .metrics.fad import EMBEDDING_MODELS
 
+    parser.add_argument("--visqol", action="store_true",
+                        help="also score ViSQOL (audio mode, MOS-LQO; the [visqol] extra; about 2 s per 10 s example)")
     parser.add_argument("--fad-model", choices=list(EMBEDDING_MODELS), default="vggish",
                         help="embedding model of FAD (default vggish)")
     parser.add_argument("--fad-weights", metavar="PATH",
@@ -45,6 +47,16 @@ def _add_scheduler_flag(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument("--scheduler", metavar="ADDRESS",
                         help=f"run {what} on a Dask cluster: tcp://HOST:8786 (a running scheduler) or local:N (N worker "
                              "processes on this machine); needs the [cluster] extra (README, 'Scaling out')")
+
+
+def _opt_in(args: argparse.Namespace) -> tuple[str, ...]:
+    """The opt-in metrics the flags ask for (``benchmark.metrics.OPT_IN``), their packages checked."""
+    from .metrics import visqol_installed
+    from .metrics.visqol import VisqolUnavailable
+
+    if args.visqol and not visqol_installed():
+        raise VisqolUnavailable("--visqol needs the optional package visqol-python: pip install -e \".[visqol]\"")
+    return ("visqol",) if args.visqol else ()
 
 
 def _fad_embedder(args: argparse.Namespace):
@@ -158,7 +170,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         for task in args.task or list(DEFAULT_TASKS):
             summary = evaluate(args.submission, task, args.data, args.results, device=args.device,
                                batch_size=args.batch_size, timeout=args.timeout, name=args.name, fad=fad,
-                               executor=cluster)
+                               executor=cluster, opt_in=_opt_in(args))
             print(format_summary(summary) + ("  (up to date, not re-run)" if summary.get("reused") else ""))
     return 0
 
@@ -206,7 +218,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     out = _board_folder(args)
     run(args.data, args.results, args.task, args.device, args.workers, out, args.publish, _fad_embedder(args),
-        args.scheduler)
+        args.scheduler, _opt_in(args))
     print(f"{'published board' if args.publish else 'board'} written to {out}/README.md and {out}/index.html")
     return 0
 
@@ -242,7 +254,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         write_markdown(rows, leaderboard / "paper-demo.md")
         extra = published_entries(rows)
     moved = check(args.data, args.results, args.update, args.device, args.workers,
-                  leaderboard / "published.json", extra, args.task, _fad_embedder(args), args.scheduler)
+                  leaderboard / "published.json", extra, args.task, _fad_embedder(args), args.scheduler, _opt_in(args))
     if args.update:
         print(f"rewrote {leaderboard / 'published.json'} and the published board beside it")
         return 0
@@ -295,7 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--device", default="cpu", help="passed to Model(task, device), e.g. cuda")
     ev.add_argument("--batch-size", type=_positive_int, default=8)
     ev.add_argument("--timeout", type=float, default=600.0, help="seconds allowed per batch (default 600)")
-    _add_fad_flags(ev)
+    _add_metric_flags(ev)
     _add_scheduler_flag(ev, "the batches")
     ev.set_defaults(run=_cmd_evaluate)
 
@@ -343,7 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="render the published board (the registered baselines only) instead of your ./board")
     rn.add_argument("--device", default="cpu")
     rn.add_argument("--workers", type=_positive_int, default=2, help="processes for generation and for evaluations (default 2)")
-    _add_fad_flags(rn)
+    _add_metric_flags(rn)
     _add_scheduler_flag(rn, "generation and evaluation")
     rn.set_defaults(run=_cmd_run)
 
@@ -357,7 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="rewrite published.json and re-render the published board (a deliberate, reviewed act)")
     ck.add_argument("--device", default="cpu")
     ck.add_argument("--workers", type=_positive_int, default=2, help="processes for generation and for evaluations (default 2)")
-    _add_fad_flags(ck)
+    _add_metric_flags(ck)
     _add_scheduler_flag(ck, "generation and evaluation")
     ck.set_defaults(run=_cmd_check)
 

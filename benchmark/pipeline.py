@@ -84,25 +84,25 @@ class Evaluation:
         return f"{self.baseline} on {self.task}"
 
 
-def _task_inputs_unit(task: str, data: Path, results: Path, batch_size: int) -> str:
+def _task_inputs_unit(task: str, data: Path, results: Path, batch_size: int, opt_in: tuple[str, ...]) -> str:
     """Score one task's distorted inputs (kept in ``results/.inputs``, shared by every evaluation)."""
     task_dir = data / task
-    input_scores(task_dir, load_manifest(task_dir), "test", results, batch_size, progress=False)
+    input_scores(task_dir, load_manifest(task_dir), "test", results, batch_size, progress=False, opt_in=opt_in)
     return task
 
 
 def _evaluation_unit(job: Evaluation, data: Path, results: Path, device: str, batch_size: int,
-                     fad: Embedder | None) -> dict[str, Any]:
+                     fad: Embedder | None, opt_in: tuple[str, ...]) -> dict[str, Any]:
     baseline = BASELINES[job.baseline]
     return evaluate(paths.baselines_dir() / baseline.file, job.task, data, results, device, batch_size,
-                    name=baseline.name, progress=False, fad=fad)
+                    name=baseline.name, progress=False, fad=fad, opt_in=opt_in)
 
 
 def evaluate_all(data: str | Path, results: str | Path, tasks: list[str], device: str = "cpu",
                  batch_size: int = 8, fad: Embedder | None = None, executor: Executor | None = None,
-                 workers: int = 1) -> list[dict[str, Any]]:
+                 workers: int = 1, opt_in: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     """Evaluate every registered baseline that has what it needs on every task (with FAD if
-    ``fad``), in registry order. On a cluster (``executor``) one evaluation after another, its
+    ``fad``, and the opt-in metrics ``opt_in``), in registry order. On a cluster (``executor``) one evaluation after another, its
     batches spread over the workers; on this machine ``workers`` evaluations at a time, each in
     its own process (the inputs' scores of each task first, as every evaluation shares them)."""
     jobs = []
@@ -121,18 +121,18 @@ def evaluate_all(data: str | Path, results: str | Path, tasks: list[str], device
         for job in jobs:
             baseline = BASELINES[job.baseline]
             summaries.append(evaluate(paths.baselines_dir() / baseline.file, job.task, data, results, device,
-                                      batch_size, name=baseline.name, fad=fad, executor=executor))
+                                      batch_size, name=baseline.name, fad=fad, executor=executor, opt_in=opt_in))
             report(summaries[-1])
         return summaries
     local = LocalExecutor(workers)
     data, results = Path(data), Path(results)
     with tqdm(total=len(tasks), desc="score the distorted inputs", unit="task") as bar:
-        for _ in local.map(_task_inputs_unit, tasks, data, results, batch_size, name="score inputs"):
+        for _ in local.map(_task_inputs_unit, tasks, data, results, batch_size, opt_in, name="score inputs"):
             bar.update()
     done = {}
     slow_first = sorted(jobs, key=lambda job: BASELINES[job.baseline].kind != "declipper")  # A-SPADE takes longest
     with tqdm(total=len(jobs), desc=f"evaluate {len(jobs)} baseline/task pairs", unit="pair") as bar:
-        for job, summary in local.map(_evaluation_unit, slow_first, data, results, device, batch_size, fad,
+        for job, summary in local.map(_evaluation_unit, slow_first, data, results, device, batch_size, fad, opt_in,
                                       name="evaluate", label=lambda job: job.label):
             done[job] = summary
             report(summary)
@@ -146,7 +146,7 @@ def published_numbers(summaries: list[dict[str, Any]]) -> dict[str, dict[str, An
     for s in summaries:
         entry: dict[str, Any] = {"data_fingerprint": s["data_fingerprint"], "applicable": s.get("applicable", True)}
         if entry["applicable"]:
-            for metric in METRICS:
+            for metric in (m for m in METRICS if m.name in s["metrics"]):  # opt-in metrics where computed
                 for statistic in ("median", "q1", "q3", "mean"):
                     entry[f"{metric.name}.{statistic}"] = s["metrics"][metric.name][statistic]
             for level, stats in s["by_level"].items():
@@ -192,13 +192,15 @@ def user_board(results: str | Path, out: str | Path | None = None, submissions: 
 
 def run(data: str | Path = "data", results: str | Path = "results", tasks: list[str] | None = None,
         device: str = "cpu", workers: int = 2, leaderboard: str | Path | None = None,
-        published: bool = False, fad: Embedder | None = None, scheduler: str | None = None) -> list[dict[str, Any]]:
+        published: bool = False, fad: Embedder | None = None, scheduler: str | None = None,
+        opt_in: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     """``bench run``: data, every baseline, a board: the user's (default ``./board``), or with
     ``published`` the published one (default: the repository's ``leaderboard/``); generation and
     evaluation on a Dask cluster if ``scheduler`` (``benchmark.executor.open_cluster``)."""
     with open_cluster(scheduler) as cluster:
         names = ensure_data(data, list(tasks or BENCHMARK_TASKS), workers, cluster)
-        summaries = evaluate_all(data, results, names, device, fad=fad, executor=cluster, workers=workers)
+        summaries = evaluate_all(data, results, names, device, fad=fad, executor=cluster, workers=workers,
+                                 opt_in=opt_in)
     if published:
         publish(results, names, leaderboard)
     else:
@@ -209,7 +211,8 @@ def run(data: str | Path = "data", results: str | Path = "results", tasks: list[
 def check(data: str | Path = "data", results: str | Path = "results", update: bool = False,
           device: str = "cpu", workers: int = 2, published_path: str | Path | None = None,
           extra: dict[str, dict[str, Any]] | None = None, tasks: list[str] | None = None,
-          fad: Embedder | None = None, scheduler: str | None = None) -> list[tuple[str, str, Any, Any]]:
+          fad: Embedder | None = None, scheduler: str | None = None,
+          opt_in: tuple[str, ...] = ()) -> list[tuple[str, str, Any, Any]]:
     """``bench check``: recompute the published numbers; returns what moved (empty: all held).
 
     ``extra`` adds more published entries (the paper-demo scores) to compare or update. Published
@@ -220,7 +223,7 @@ def check(data: str | Path = "data", results: str | Path = "results", update: bo
     with open_cluster(scheduler) as cluster:
         names = ensure_data(data, list(tasks or BENCHMARK_TASKS), workers, cluster)
         current = published_numbers(evaluate_all(data, results, names, device, fad=fad, executor=cluster,
-                                                  workers=workers))
+                                                  workers=workers, opt_in=opt_in))
     current.update(extra or {})
     path = Path(published_path or paths.leaderboard_dir() / "published.json")
     published = json.loads(path.read_text()) if path.is_file() else None

@@ -59,3 +59,38 @@ def test_a_missing_package_names_the_extra(monkeypatch):
             visqol_moslqo(np.ones(4800), np.ones(4800), 48000)
     finally:
         visqol_module._audio_mode.cache_clear()
+
+
+def test_opt_in_visqol_reaches_the_summary_the_board_and_the_reuse_rule(tmp_path, capsys):
+    """`bench evaluate --visqol` scores outputs and inputs; a run without it is not reused when it is
+    asked for, a run with it serves a later plain run; the board shows it, n/a where not computed."""
+    require_module("visqol")
+    from benchmark.cli import main as bench
+    from benchmark.dataset.generate import generate_task
+    from benchmark.harness.evaluate import evaluate
+    from benchmark.pipeline import user_board
+    from conftest import REPO_ROOT, small_recipe
+
+    recipe = small_recipe(tmp_path, "synth-hc", name="tiny-visqol",
+                          splits={"train": {"clips": 1, "seconds": 1.0, "levels": "uniform"},
+                                  "val": {"clips": 1, "seconds": 1.0, "levels": "uniform"},
+                                  "test": {"clips": 1, "seconds": 1.0, "levels": "grid"}})
+    generate_task(recipe, tmp_path / "data", progress=False)
+    passthrough, irm = REPO_ROOT / "baselines" / "passthrough.py", REPO_ROOT / "baselines" / "oracle_irm.py"
+    results = tmp_path / "results"
+    plain = evaluate(passthrough, "tiny-visqol", tmp_path / "data", results, progress=False)
+    assert "visqol" not in plain["metrics"]
+    assert bench(["evaluate", "--submission", str(passthrough), "--task", "tiny-visqol", "--data", str(tmp_path / "data"),
+                  "--results", str(results), "--visqol"]) == 0
+    assert "(up to date" not in capsys.readouterr().out  # the plain run did not serve
+    summary = evaluate(passthrough, "tiny-visqol", tmp_path / "data", results, progress=False)
+    assert summary.get("reused") and summary["opt_in_metrics"] == ["visqol"]  # the richer run serves a plain one
+    for column in ("visqol", "visqol_input"):
+        assert 1.0 <= summary["metrics"][column]["median"] <= 5.0
+    assert summary["metrics"]["visqol"]["median"] == summary["metrics"]["visqol_input"]["median"]  # its output is its input
+    evaluate(irm, "tiny-visqol", tmp_path / "data", results, progress=False)
+    user_board(results, tmp_path / "board")
+    board = (tmp_path / "board" / "README.md").read_text()
+    assert "ViSQOL MOS-LQO" in board and "add `--visqol`" in board
+    irm_row = next(line for line in board.splitlines() if line.startswith("| IRM"))
+    assert irm_row.split(" | ")[-4] == "n/a"  # ViSQOL, then FAD, real-time factor, parameters

@@ -43,7 +43,7 @@ from ..dataset.recipes import known_tasks, parse_recipe
 from ..dataset.shards import DataError, example_lengths, load_manifest, read_examples
 from ..effects import CLIP_TOLERANCE, EFFECTS, clipped_mask
 from ..executor import Executor, LocalExecutor
-from ..metrics import METRICS, SCORED, Embedder, score
+from ..metrics import METRICS, Embedder, score, scored
 from ..versions import machine, package_versions
 from . import fad as fad_hook
 from .runners import SubmissionKey, runner_for, running_submission
@@ -103,18 +103,24 @@ def plan_batches(task_dir: Path, split: str, batch_size: int) -> list[BatchJob]:
 _BATCH_COLUMNS = ["id", "index", "level", "gain_db", "target_sdr_db", "threshold", "sample_rate", "clean", "distorted"]
 
 
-def _score_inputs_unit(job: BatchJob, task_dir: Path, split: str, rate: int) -> pd.DataFrame:
+def _score_inputs_unit(job: BatchJob, task_dir: Path, split: str, rate: int, opt_in: tuple[str, ...]) -> pd.DataFrame:
     """Every metric of one batch's distorted inputs (a small table: the driver keeps them)."""
     batch = read_examples(task_dir, split, job.start, job.stop, _BATCH_COLUMNS, check_hashes=True)
-    scores = score(np.stack([r["clean"] for r in batch]), np.stack([r["distorted"] for r in batch]), rate)
-    return pd.DataFrame({"id": [r["id"] for r in batch], **{f"{m.name}_input": scores[m.name] for m in SCORED}})
+    scores = score(np.stack([r["clean"] for r in batch]), np.stack([r["distorted"] for r in batch]), rate,
+                   opt_in=opt_in)
+    return pd.DataFrame({"id": [r["id"] for r in batch], **{f"{m.name}_input": scores[m.name] for m in scored(opt_in)}})
+
+
+def _keyed(parts: list[Any], opt_in: tuple[str, ...]) -> str:
+    """SHA-256 of ``parts`` and the opt-in metrics asked for (none: the key of the default metrics)."""
+    return hashlib.sha256(json.dumps(parts + ([sorted(opt_in)] if opt_in else [])).encode()).hexdigest()
 
 
 def input_scores(task_dir: Path, manifest: dict, split: str, results: Path, batch_size: int = 8,
-                 progress: bool = True, executor: Executor | None = None) -> pd.DataFrame:
-    """Every metric of the distorted input, per example: the same for all submissions, so
-    computed once per dataset fingerprint and kept in ``results/.inputs/``."""
-    key = hashlib.sha256(json.dumps([manifest["fingerprint"], split, HARNESS_VERSION]).encode()).hexdigest()
+                 progress: bool = True, executor: Executor | None = None, opt_in: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Every metric of the distorted input (and the opt-in ones named), per example: the same for
+    all submissions, so computed once per dataset fingerprint and kept in ``results/.inputs/``."""
+    key = _keyed([manifest["fingerprint"], split, HARNESS_VERSION], opt_in)
     path = Path(results) / ".inputs" / f"{manifest['task']}-{split}-{key[:16]}.parquet"
     if path.is_file():
         return pd.read_parquet(path)
@@ -123,7 +129,7 @@ def input_scores(task_dir: Path, manifest: dict, split: str, results: Path, batc
     with tqdm(total=manifest["splits"][split]["examples"], desc=f"score inputs of {manifest['task']}", unit="ex",
               disable=not progress) as bar:
         for job, part in executor.map(_score_inputs_unit, plan_batches(task_dir, split, batch_size),
-                                      executor.shared_path(task_dir), split, manifest["recipe"]["sample_rate"],
+                                      executor.shared_path(task_dir), split, manifest["recipe"]["sample_rate"], opt_in,
                                       name=f"score inputs of {manifest['task']}",
                                       label=lambda job: job.label):
             parts[job.number] = part
@@ -134,17 +140,19 @@ def input_scores(task_dir: Path, manifest: dict, split: str, results: Path, batc
     return table
 
 
-def _run_key(submission_sha256: str, manifest: dict, split: str) -> str:
-    text = json.dumps([submission_sha256, manifest["fingerprint"], split, HARNESS_VERSION])
-    return hashlib.sha256(text.encode()).hexdigest()
+def _run_key(submission_sha256: str, manifest: dict, split: str, opt_in: tuple[str, ...] = ()) -> str:
+    return _keyed([submission_sha256, manifest["fingerprint"], split, HARNESS_VERSION], opt_in)
 
 
-def _up_to_date(out_dir: Path, submission: Path, manifest: dict, split: str) -> dict | None:
-    """The existing summary, if it was made from this very submission, files and data."""
+def _up_to_date(out_dir: Path, submission: Path, manifest: dict, split: str, opt_in: tuple[str, ...]) -> dict | None:
+    """The existing summary, if it was made from this very submission, files and data, with every
+    opt-in metric asked for (one made with more of them serves too)."""
     try:
         summary = json.loads((out_dir / "summary.json").read_text())
         files = [submission, *summary.get("files", [])]
-        if summary["run_key"] == _run_key(file_sha256(files), manifest, split):
+        made_with = tuple(summary.get("opt_in_metrics", ()))
+        if set(opt_in) <= set(made_with) and summary["run_key"] == _run_key(file_sha256(files), manifest, split,
+                                                                             made_with):
             return summary
     except (OSError, ValueError, KeyError):
         pass
@@ -170,8 +178,8 @@ def _finished(path: Path, fad: Embedder | None) -> bool:
     return path.is_file() and (stats is None or stats.is_file())
 
 
-def _score_batch(runner: SubmissionRunner, batch: list[dict[str, Any]], task_rate: int,
-                 hard_clipping: bool, on_restored: Callable[[np.ndarray, int], None] | None = None) -> pd.DataFrame:
+def _score_batch(runner: SubmissionRunner, batch: list[dict[str, Any]], task_rate: int, hard_clipping: bool,
+                 on_restored: Callable[[np.ndarray, int], None] | None = None, opt_in: tuple[str, ...] = ()) -> pd.DataFrame:
     ids = [row["id"] for row in batch]
     clean = np.stack([row["clean"] for row in batch])
     distorted = np.stack([row["distorted"] for row in batch])
@@ -182,10 +190,10 @@ def _score_batch(runner: SubmissionRunner, batch: list[dict[str, Any]], task_rat
     if on_restored is not None:
         on_restored(restored, task_rate)
     metric_seconds: dict[str, float] = {}
-    output = score(clean, restored, task_rate, metric_seconds)
+    output = score(clean, restored, task_rate, metric_seconds, opt_in)
     table = pd.DataFrame({name: [row[name] for row in batch]
                           for name in ("id", "index", "level", "gain_db", "target_sdr_db")})
-    for m in SCORED:
+    for m in scored(opt_in):
         table[m.name] = output[m.name]
     table["seconds"] = timing.wall / len(batch)
     table["cpu_seconds"] = timing.cpu / len(batch)
@@ -207,6 +215,7 @@ class BatchSpec:
     partial: Path
     task_rate: int
     hard_clipping: bool  # check every output for clip consistency
+    opt_in: tuple[str, ...] = ()  # opt-in metrics to compute too
 
 
 def _score_batch_unit(job: BatchJob, spec: BatchSpec, fad: Embedder | None) -> int:
@@ -216,7 +225,8 @@ def _score_batch_unit(job: BatchJob, spec: BatchSpec, fad: Embedder | None) -> i
     batch = read_examples(spec.task_dir, spec.split, job.start, job.stop, _BATCH_COLUMNS, check_hashes=True)
     stats = fad_hook.batch_stats_path(path, fad)
     with runner_for(spec.submission) as runner:
-        table = _score_batch(runner, batch, spec.task_rate, spec.hard_clipping, fad_hook.output_sink(stats, fad))
+        table = _score_batch(runner, batch, spec.task_rate, spec.hard_clipping, fad_hook.output_sink(stats, fad),
+                             spec.opt_in)
     with atomic_path(path) as temp:
         table.to_parquet(temp, index=False)
     return len(batch)
@@ -225,13 +235,15 @@ def _score_batch_unit(job: BatchJob, spec: BatchSpec, fad: Embedder | None) -> i
 def evaluate(submission: str | Path, task: str, data: str | Path = "data", results: str | Path = "results",
              device: str = "cpu", batch_size: int = 8, timeout: float = 600.0, split: str = "test",
              name: str | None = None, progress: bool = True, fad: Embedder | None = None,
-             executor: Executor | None = None) -> dict[str, Any]:
+             executor: Executor | None = None, opt_in: tuple[str, ...] = ()) -> dict[str, Any]:
     """Score one submission on one generated task; returns the summary (see module docstring).
 
     ``fad``: an embedding model (``benchmark.metrics.load_embedding_model``) to compute FAD
     with (``harness/fad.py``); without it the summary's FAD fields are null. ``executor``:
     where the batches run (``benchmark.executor``; default: this process, one submission child).
+    ``opt_in``: opt-in metrics to compute as well (``benchmark.metrics.OPT_IN``, e.g. "visqol").
     """
+    opt_in = tuple(m.name for m in scored(opt_in) if m.enable)  # checked, in board order
     submission = Path(submission)
     task_dir = Path(data) / task
     if not (task_dir / "manifest.json").is_file() and task not in known_tasks():
@@ -240,7 +252,8 @@ def evaluate(submission: str | Path, task: str, data: str | Path = "data", resul
     manifest = load_manifest(task_dir)
     name = name or submission.stem
     out_dir = Path(results) / name / task
-    if (summary := _up_to_date(out_dir, submission, manifest, split)) is not None and fad_hook.reusable(summary, fad):
+    if ((summary := _up_to_date(out_dir, submission, manifest, split, opt_in)) is not None
+            and fad_hook.reusable(summary, fad)):
         return {**summary, "reused": True}
     executor = executor or LocalExecutor()
     with running_submission(executor, submission, task, device, timeout) as runner:
@@ -250,12 +263,13 @@ def evaluate(submission: str | Path, task: str, data: str | Path = "data", resul
         base["display_name"] = runner.display_name
         if runner.not_applicable:
             summary = {**base, "applicable": False, "reason": runner.not_applicable, "files": [],
-                       "run_key": _run_key(file_sha256([submission]), manifest, split)}
+                       "opt_in_metrics": list(opt_in), "run_key": _run_key(file_sha256([submission]), manifest, split,
+                                                                           opt_in)}
             write_json(out_dir / "summary.json", summary)
             return summary
         files = runner.info["files"]
         submission_sha = runner.key.sha256
-        key = _run_key(submission_sha, manifest, split)
+        key = _run_key(submission_sha, manifest, split, opt_in)
         partial = out_dir / f".partial-{key[:16]}"
         for stale in out_dir.glob(".partial-*"):
             if stale != partial:
@@ -268,7 +282,7 @@ def evaluate(submission: str | Path, task: str, data: str | Path = "data", resul
         todo = [job for job in plan_batches(task_dir, split, batch_size)
                 if not _finished(partial / job.file_name, fad)]
         spec = BatchSpec(runner.key, executor.shared_path(task_dir), split, executor.shared_path(partial), task_rate,
-                         hard_clipping)
+                         hard_clipping, opt_in)
         with tqdm(total=total, initial=total - sum(job.stop - job.start for job in todo),
                   desc=f"evaluate {name} on {task}", unit="ex", disable=not progress) as bar:
             for _, examples in executor.map(_score_batch_unit, todo, spec, fad, name=f"evaluate {name} on {task}",
@@ -276,15 +290,16 @@ def evaluate(submission: str | Path, task: str, data: str | Path = "data", resul
                 bar.update(examples)
         batch_paths = sorted(partial.glob("batch-*.parquet"))
         table = pd.concat([pd.read_parquet(p) for p in batch_paths], ignore_index=True)
-        table = table.merge(input_scores(task_dir, manifest, split, Path(results), batch_size, progress, executor),
-                            on="id")
+        table = table.merge(input_scores(task_dir, manifest, split, Path(results), batch_size, progress, executor,
+                                         opt_in), on="id")
         for m in METRICS:
             if m.gain_of:
                 table[m.name] = table[m.gain_of] - table[f"{m.gain_of}_input"]
         table["clip"] = [example_level(recipe, split, index)[0] for index in table["index"]]  # the source clip
         table = table[[c for c in ("id", "index", "clip", "level", "gain_db", "target_sdr_db") if c in table]
-                      + metric_columns() + ["seconds", "cpu_seconds", "audio_seconds"]
-                      + [f"metric_seconds_{m.name}" for m in SCORED] + (["clip_consistent"] if hard_clipping else [])]
+                      + metric_columns(opt_in) + ["seconds", "cpu_seconds", "audio_seconds"]
+                      + [f"metric_seconds_{m.name}" for m in scored(opt_in)]
+                      + (["clip_consistent"] if hard_clipping else [])]
         summary = {
             **base, "applicable": True, "oracle": runner.info["oracle"],
             "num_parameters": runner.info["num_parameters"],
@@ -292,8 +307,9 @@ def evaluate(submission: str | Path, task: str, data: str | Path = "data", resul
             "machine": {**measured_on, "torch_threads": runner.info["torch_threads"]},
             "model_sample_rate": runner.info["sample_rate"],
             "resampled": runner.info["sample_rate"] != task_rate, "files": files,
-            "submission_sha256": submission_sha, "run_key": key, "wall_seconds": time.perf_counter() - start,
-            **summarise(table, manifest["recipe"]["effect"]["level"]),
+            "submission_sha256": submission_sha, "opt_in_metrics": list(opt_in), "run_key": key,
+            "wall_seconds": time.perf_counter() - start,
+            **summarise(table, manifest["recipe"]["effect"]["level"], opt_in),
             **fad_hook.fad_summary(fad, batch_paths, task_dir, manifest, split, Path(results)),
         }
     with atomic_path(out_dir / "metrics.parquet") as temp:

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
 import scipy.stats
 
-from ..metrics import METRICS, SCORED
+from ..metrics import METRICS, scored
 
 
 def non_finite_counts(values: np.ndarray) -> dict[str, int]:
@@ -43,17 +43,20 @@ def _stats(values: pd.Series) -> dict[str, float | int | None]:
             "mean": None if math.isnan(mean) else mean, "ci95": ci, **counts}
 
 
-def metric_columns() -> list[str]:
-    """Every scored column of metrics.parquet: outputs and inputs, then the derived gains (ΔSI-SDR)."""
-    return [c for m in SCORED for c in (m.name, f"{m.name}_input")] + [m.name for m in METRICS if m.gain_of]
+def metric_columns(opt_in: Iterable[str] = ()) -> list[str]:
+    """Every scored column of metrics.parquet (with the opt-in metrics named): outputs and inputs,
+    then the derived gains (ΔSI-SDR)."""
+    return [c for m in scored(opt_in) for c in (m.name, f"{m.name}_input")] + [m.name for m in METRICS if m.gain_of]
 
 
-def summarise(table: pd.DataFrame, level_name: str) -> dict[str, Any]:
-    """Overall statistics per metric, and per level (gain or input SDR); compute time (wall and
-    CPU seconds, real-time factors: audio seconds per compute second); on hard-clipping tasks
-    (a ``clip_consistent`` column), whether every output was clip-consistent."""
+def summarise(table: pd.DataFrame, level_name: str, opt_in: Iterable[str] = ()) -> dict[str, Any]:
+    """Overall statistics per metric (the opt-in ones named too), and per level (gain or input
+    SDR); compute time (wall and CPU seconds, real-time factors: audio seconds per compute
+    second); on hard-clipping tasks (a ``clip_consistent`` column), whether every output was
+    clip-consistent."""
+    columns = metric_columns(opt_in)
     by_level = {
-        f"{level:g}": {column: _stats(group[column]) for column in metric_columns()}
+        f"{level:g}": {column: _stats(group[column]) for column in columns}
         for level, group in table.groupby("level", sort=True)
     }
     compute = float(table["seconds"].sum())
@@ -63,7 +66,7 @@ def summarise(table: pd.DataFrame, level_name: str) -> dict[str, Any]:
     return {
         "examples": len(table),
         "clips": int(table["clip"].nunique()) if "clip" in table else None,
-        "metrics": {column: _stats(table[column]) for column in metric_columns()},
+        "metrics": {column: _stats(table[column]) for column in columns},
         "level_name": level_name,
         "by_level": by_level,
         "audio_seconds": audio,
@@ -73,7 +76,7 @@ def summarise(table: pd.DataFrame, level_name: str) -> dict[str, Any]:
         "real_time_factor_cpu": audio / cpu if cpu else None,
         "clip_consistent": None if failures is None else failures == 0,  # checked, on hard-clipping tasks only
         "clip_consistency_failures": failures,
-        "metric_seconds": {m.name: float(table[f"metric_seconds_{m.name}"].sum()) for m in SCORED
+        "metric_seconds": {m.name: float(table[f"metric_seconds_{m.name}"].sum()) for m in scored(opt_in)
                            if f"metric_seconds_{m.name}" in table},
     }
 
@@ -104,6 +107,8 @@ def format_summary(summary: dict[str, Any]) -> str:
              + (", oracle" if summary.get("oracle") else "") + ")",
              f"  {'metric':<16} {'input':>34} {'output':>34}   (median [Q1, Q3] over examples)"]
     for m in METRICS:
+        if m.name not in summary["metrics"]:  # an opt-in metric not asked for
+            continue
         columns = (m.name,) if m.gain_of else (f"{m.name}_input", m.name)
         cells = [_cell(summary["metrics"][column]) for column in columns]
         lines.append(f"  {m.name:<16} {'' if m.gain_of else cells[0]:>34} {cells[-1]:>34}")

@@ -94,6 +94,9 @@ def _intro(board: dict, command: str) -> str:
                "per method and task, ↓) is n/a where no embedding weights were given: add "
                f"`{FAD_ENABLE}` (a file you download yourself, checked by SHA-256; see README). "
                if any(s.get("applicable", True) and s.get("fad") is None for s in entries) else "")
+            + "".join(f"{m.header} is n/a where it was not computed: it is opt-in (add `{m.enable}`). "
+                      for m in METRICS if m.enable
+                      and any(s.get("applicable", True) and m.name not in s["metrics"] for s in entries))
             + f"Regenerate with `{command}`.")
 
 

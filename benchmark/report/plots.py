@@ -41,18 +41,21 @@ def plot_task(task: str, entries: dict[str, dict[str, Any]], plots: Path, colour
     labels = [entries[n]["label"] for n in names]
     written = []
 
-    rows = -(-len(METRICS) // BOXES_PER_ROW)
+    shown = [m for m in METRICS if any(m.name in entries[n]["_table"] for n in names)]  # opt-in ones if computed
+    rows = -(-len(shown) // BOXES_PER_ROW)
     fig, axes = plt.subplots(rows, BOXES_PER_ROW, figsize=(4 * BOXES_PER_ROW, 4.4 * rows), layout="constrained",
                              squeeze=False)
-    for ax in axes.flat[len(METRICS):]:
+    for ax in axes.flat[len(shown):]:
         ax.set_axis_off()
-    for ax, metric in zip(axes.flat, METRICS):
-        values = [entries[n]["_table"][metric.name].to_numpy(dtype=np.float64) for n in names]
-        boxes = ax.boxplot([v[np.isfinite(v)] for v in values], patch_artist=True, medianprops={"color": "black"})
+    for ax, metric in zip(axes.flat, shown):
+        values = [entries[n]["_table"][metric.name].to_numpy(dtype=np.float64) if metric.name in entries[n]["_table"]
+                  else None for n in names]  # None: an opt-in metric not computed for this method
+        boxes = ax.boxplot([np.array([]) if v is None else v[np.isfinite(v)] for v in values], patch_artist=True,
+                           medianprops={"color": "black"})
         for box, name in zip(boxes["boxes"], names):
             box.set(facecolor=colour[name], alpha=0.6)
-        ticks = [label + (f"\n({note})" if (note := non_finite(non_finite_counts(v))) else "")
-                 for label, v in zip(labels, values)]
+        ticks = [label + ("\n(not computed)" if v is None else f"\n({note})" if (note := non_finite(non_finite_counts(v)))
+                          else "") for label, v in zip(labels, values)]
         ax.set_xticks(range(1, len(names) + 1), ticks, rotation=45, ha="right", fontsize=8)
         ax.set_title(f"{metric.header} {metric.arrow}")
         ax.grid(axis="y", alpha=0.3)

@@ -95,7 +95,7 @@ def ranking_rows(entries: dict[str, dict[str, Any]]) -> tuple[list[str], list[li
             continue
         rtf = s.get("real_time_factor_cpu")
         where = f" [{machines.index(_machine(s)) + 1}]" if len(machines) > 1 else ""
-        rows.append([method_label(s), *[_cell(s["metrics"][m.name]) for m in METRICS],
+        rows.append([method_label(s), *[_cell(s["metrics"][m.name]) if m.name in s["metrics"] else "n/a" for m in METRICS],
                      "n/a" if s.get("fad") is None else f"{s['fad']:.2f}", "–" if rtf is None else f"{rtf:,.0f}×{where}", _parameters(s.get("num_parameters"))])
     return header, rows
 
