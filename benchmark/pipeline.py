@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,7 +93,9 @@ def _task_inputs_unit(task: str, data: Path, results: Path, batch_size: int, opt
 
 
 def _evaluation_unit(job: Evaluation, data: Path, results: Path, device: str, batch_size: int,
-                     fad: Embedder | None, opt_in: tuple[str, ...]) -> dict[str, Any]:
+                     fad: Embedder | None, opt_in: tuple[str, ...], threads: int | None) -> dict[str, Any]:
+    if threads and "OMP_NUM_THREADS" not in os.environ:  # the submission's process inherits it (torch, BLAS, A-SPADE)
+        os.environ["OMP_NUM_THREADS"] = str(threads)
     baseline = BASELINES[job.baseline]
     return evaluate(paths.baselines_dir() / baseline.file, job.task, data, results, device, batch_size,
                     name=baseline.name, progress=False, fad=fad, opt_in=opt_in)
@@ -102,9 +105,11 @@ def evaluate_all(data: str | Path, results: str | Path, tasks: list[str], device
                  batch_size: int = 8, fad: Embedder | None = None, executor: Executor | None = None,
                  workers: int = 1, opt_in: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     """Evaluate every registered baseline that has what it needs on every task (with FAD if
-    ``fad``, and the opt-in metrics ``opt_in``), in registry order. On a cluster (``executor``) one evaluation after another, its
-    batches spread over the workers; on this machine ``workers`` evaluations at a time, each in
-    its own process (the inputs' scores of each task first, as every evaluation shares them)."""
+    ``fad``, and the opt-in metrics ``opt_in``), in registry order. On a cluster (``executor``)
+    one evaluation after another, its batches spread over the workers; on this machine
+    ``workers`` evaluations at a time, each in its own process (the inputs' scores of each task
+    first, as every evaluation shares them), its submission told to use its share of the CPU
+    cores (``OMP_NUM_THREADS``, unless set)."""
     jobs = []
     for baseline in BASELINES.values():
         for task in tasks:
@@ -132,8 +137,9 @@ def evaluate_all(data: str | Path, results: str | Path, tasks: list[str], device
     done = {}
     slow_first = sorted(jobs, key=lambda job: BASELINES[job.baseline].kind != "declipper")  # A-SPADE takes longest
     with tqdm(total=len(jobs), desc=f"evaluate {len(jobs)} baseline/task pairs", unit="pair") as bar:
+        threads = max(1, (os.cpu_count() or 1) // workers) if workers > 1 else None
         for job, summary in local.map(_evaluation_unit, slow_first, data, results, device, batch_size, fad, opt_in,
-                                      name="evaluate", label=lambda job: job.label):
+                                      threads, name="evaluate", label=lambda job: job.label):
             done[job] = summary
             report(summary)
             bar.update()

@@ -8,6 +8,7 @@ at a time, full complex DFT, sorting for the hard thresholding. The batched solv
 from __future__ import annotations
 
 import math
+import os
 import sys
 
 import numpy as np
@@ -158,3 +159,15 @@ def test_model_contract():
     assert restored.dtype == np.float32 and restored.shape == clipped.shape
     for row, out in zip(clipped, restored):
         assert_consistent(row, out, threshold=float(np.float32(0.1)))
+
+
+def test_thread_count_follows_omp_num_threads(monkeypatch):
+    """bench run's evaluation processes each get their share of the cores through OMP_NUM_THREADS."""
+    from benchmark.models.aspade import cpu_threads
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert cpu_threads() == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "not a number")
+    assert cpu_threads() == len(os.sched_getaffinity(0))
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    assert cpu_threads() == len(os.sched_getaffinity(0))

@@ -113,7 +113,8 @@ def aspade(
     default ``2*window + 2`` (the survey's). reference_level: the clipping level each signal
     is scaled to while iterating, None for none. backend: "numpy" or "torch" (default
     "numpy" on the CPU, "torch" on another ``device``). threads: for the numpy backend,
-    how many chunks of frames iterate at once (default: one per CPU core).
+    how many chunks of frames iterate at once (default: ``OMP_NUM_THREADS`` if set, else one
+    per CPU core this process may run on).
     """
     y = np.asarray(clipped, dtype=np.float64)
     w = window or window_length(sample_rate)
@@ -121,7 +122,7 @@ def aspade(
         raise ValueError(f"window={w} must be a multiple of 4 (hop = window/4)")
     max_iterations = max_iterations or math.ceil((w + 1) * r / s)
     backend = _get_backend(backend or ("numpy" if device == "cpu" else "torch"), device)
-    threads = threads or os.cpu_count() or 1
+    threads = threads or cpu_threads()
 
     rows = y.reshape(-1, y.shape[-1])  # (batch, samples)
     high, low = clipping_masks(rows, threshold, tolerance)
@@ -160,6 +161,16 @@ def aspade(
     np.add.at(restored, (np.arange(len(rows))[:, None, None], index), (frames * synthesis).reshape(len(rows), -1, w))
     restored = restored[:, : rows.shape[-1]] / scale
     return np.minimum(np.maximum(restored, lower), upper).reshape(y.shape)
+
+
+def cpu_threads() -> int:
+    """CPU threads this process should use: ``OMP_NUM_THREADS`` if set (the convention torch and
+    BLAS follow too; ``bench run`` sets it for each of its evaluation processes), else the cores
+    it may run on."""
+    try:
+        return max(1, int(os.environ["OMP_NUM_THREADS"]))
+    except (KeyError, ValueError):
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _admm(
