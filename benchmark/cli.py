@@ -51,12 +51,13 @@ def _add_scheduler_flag(parser: argparse.ArgumentParser, what: str) -> None:
 
 def _opt_in(args: argparse.Namespace) -> tuple[str, ...]:
     """The opt-in metrics the flags ask for (``benchmark.metrics.OPT_IN``), their packages checked."""
-    from .metrics import visqol_installed
-    from .metrics.visqol import VisqolUnavailable
+    from .metrics import METRICS
+    from .metrics.visqol import require_installed
 
-    if args.visqol and not visqol_installed():
-        raise VisqolUnavailable("--visqol needs the optional package visqol-python: pip install -e \".[visqol]\"")
-    return ("visqol",) if args.visqol else ()
+    chosen = tuple(m.name for m in METRICS if m.enable and getattr(args, m.enable.removeprefix("--").replace("-", "_")))
+    if "visqol" in chosen:
+        require_installed()
+    return chosen
 
 
 def _fad_embedder(args: argparse.Namespace):

@@ -93,12 +93,15 @@ def _task_inputs_unit(task: str, data: Path, results: Path, batch_size: int, opt
 
 
 def _evaluation_unit(job: Evaluation, data: Path, results: Path, device: str, batch_size: int,
-                     fad: Embedder | None, opt_in: tuple[str, ...], threads: int | None) -> dict[str, Any]:
+                     fad: Embedder | None, opt_in: tuple[str, ...], threads: int | None = None,
+                     executor: Executor | None = None) -> dict[str, Any]:
+    """One baseline on one task: in a local evaluation process (``threads``: its share of the
+    cores), or driven from here with its batches on a cluster (``executor``, with a progress bar)."""
     if threads and "OMP_NUM_THREADS" not in os.environ:  # the submission's process inherits it (torch, BLAS, A-SPADE)
         os.environ["OMP_NUM_THREADS"] = str(threads)
     baseline = BASELINES[job.baseline]
     return evaluate(paths.baselines_dir() / baseline.file, job.task, data, results, device, batch_size,
-                    name=baseline.name, progress=False, fad=fad, opt_in=opt_in)
+                    name=baseline.name, progress=executor is not None, fad=fad, executor=executor, opt_in=opt_in)
 
 
 def evaluate_all(data: str | Path, results: str | Path, tasks: list[str], device: str = "cpu",
@@ -124,9 +127,7 @@ def evaluate_all(data: str | Path, results: str | Path, tasks: list[str], device
     if executor is not None:
         summaries = []
         for job in jobs:
-            baseline = BASELINES[job.baseline]
-            summaries.append(evaluate(paths.baselines_dir() / baseline.file, job.task, data, results, device,
-                                      batch_size, name=baseline.name, fad=fad, executor=executor, opt_in=opt_in))
+            summaries.append(_evaluation_unit(job, data, results, device, batch_size, fad, opt_in, executor=executor))
             report(summaries[-1])
         return summaries
     local = LocalExecutor(workers)

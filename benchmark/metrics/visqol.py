@@ -33,13 +33,21 @@ def visqol_installed() -> bool:
     return importlib.util.find_spec("visqol") is not None
 
 
+_MISSING = "ViSQOL needs the optional package visqol-python: pip install -e \".[visqol]\" (or pip install visqol-python)"
+
+
+def require_installed() -> None:
+    """Raise :class:`VisqolUnavailable`, naming the extra to install, if `visqol-python` is missing."""
+    if not visqol_installed():
+        raise VisqolUnavailable(_MISSING)
+
+
 @functools.cache
 def _audio_mode():
     try:
         from visqol import VisqolApi
     except ImportError as exc:
-        raise VisqolUnavailable("ViSQOL needs the optional package visqol-python: "
-                                "pip install -e \".[visqol]\" (or pip install visqol-python)") from exc
+        raise VisqolUnavailable(_MISSING) from exc
     api = VisqolApi()
     api.create(mode="audio")  # the bundled SVR model
     return api
