@@ -87,7 +87,8 @@ def test_opt_in_visqol_reaches_the_summary_the_board_and_the_reuse_rule(tmp_path
     assert summary.get("reused") and summary["opt_in_metrics"] == ["visqol"]  # the richer run serves a plain one
     for column in ("visqol", "visqol_input"):
         assert 1.0 <= summary["metrics"][column]["median"] <= 5.0
-    assert summary["metrics"]["visqol"]["median"] == summary["metrics"]["visqol_input"]["median"]  # its output is its input
+    # its output is its input (ViSQOL itself is reproducible only to ~1e-13 between calls)
+    assert summary["metrics"]["visqol"]["median"] == pytest.approx(summary["metrics"]["visqol_input"]["median"], abs=1e-9)
     evaluate(irm, "tiny-visqol", tmp_path / "data", results, progress=False)
     user_board(results, tmp_path / "board")
     board = (tmp_path / "board" / "README.md").read_text()
