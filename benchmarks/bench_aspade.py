@@ -2,8 +2,8 @@
 
 On one clean synthetic guitar clip (``synth_guitar``, 16 kHz, peak 0.5):
 
-1. clipped to ``--sdr`` dB input SDR (``clip_to_sdr``), declipped by the batched code (NumPy,
-   its FFTs ducc0's when installed) on one thread and on one thread per core, and once by the
+1. clipped to ``--sdr`` dB input SDR (``clip_to_sdr``), declipped by the batched code (numba
+   kernels, ducc0's FFTs when installed) on one thread and on one thread per core, and once by the
    plain frame-by-frame reference (benchmark/models/aspade_reference.py, one thread): wall-clock
    and CPU time of each, the ratios and the largest sample difference;
 2. the batched code alone at each input SDR of the survey (1 ... 20 dB): time, real-time
@@ -12,8 +12,8 @@ On one clean synthetic guitar clip (``synth_guitar``, 16 kHz, peak 0.5):
 
 Times are wall-clock and CPU seconds of this process, after one warm-up call of the batched
 code on the clip's first second; on a machine shared with other jobs
-the CPU time is the steadier figure. The batched code iterates chunks of frames in one
-thread per core unless told otherwise; the reference runs on one thread.
+the CPU time is the steadier figure. The batched code iterates one slot set of frames per
+core unless told otherwise; the reference runs on one thread.
 
     python benchmarks/bench_aspade.py [--seconds 10] [--sdr 7] [--window 1024] [--no-reference]
 """
@@ -43,7 +43,7 @@ def timed(function, *args, **kwargs) -> tuple[np.ndarray, float, float]:
 
 
 def fft_library() -> str:
-    """The FFTs the batched code's NumPy backend runs: ducc0's when installed, else NumPy's."""
+    """The FFTs the batched code runs on the CPU: ducc0's when installed, else NumPy's."""
     return "ducc0" if importlib.util.find_spec("ducc0") else "numpy.fft"
 
 
