@@ -156,8 +156,8 @@ def aspade(
     frame_upper = np.where(frame_high, np.inf, frames)
     active = np.flatnonzero((frame_high | frame_low).any(axis=-1))  # frames with clipped samples
     if len(active) and backend == "torch":
-        frames[active] = _admm_torch(frames[active], frame_lower[active], frame_upper[active], _TorchBackend(device),
-                               epsilon, s, r, max_iterations)
+        frames[active] = _admm_torch(frames[active], frame_lower[active], frame_upper[active],
+                                     _TorchBackend(device), epsilon, s, r, max_iterations)
     elif len(active):
         frames[active] = _admm_slots(frames[active], frame_lower[active], frame_upper[active],
                                      epsilon, s, r, max_iterations, threads)
