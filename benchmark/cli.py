@@ -52,12 +52,12 @@ def _add_scheduler_flag(parser: argparse.ArgumentParser, what: str) -> None:
 def _opt_in(args: argparse.Namespace) -> tuple[str, ...]:
     """The opt-in metrics the flags ask for (``benchmark.metrics.OPT_IN``), their packages checked."""
     from .metrics import METRICS
-    from .metrics.visqol import require_installed
 
-    chosen = tuple(m.name for m in METRICS if m.enable and getattr(args, m.enable.removeprefix("--").replace("-", "_")))
-    if "visqol" in chosen:
-        require_installed()
-    return chosen
+    chosen = [m for m in METRICS if m.enable and getattr(args, m.enable.removeprefix("--").replace("-", "_"))]
+    for m in chosen:
+        if m.require is not None:
+            m.require()
+    return tuple(m.name for m in chosen)
 
 
 def _fad_embedder(args: argparse.Namespace):

@@ -179,8 +179,8 @@ def _finished(path: Path, fad: Embedder | None) -> bool:
 
 
 def _score_batch(runner: SubmissionRunner, batch: list[dict[str, Any]], task_rate: int, hard_clipping: bool,
-                 on_restored: Callable[[np.ndarray, int], None] | None = None, opt_in: tuple[str, ...] = (),
-                 inputs: pd.DataFrame | None = None) -> pd.DataFrame:
+                 inputs: pd.DataFrame, on_restored: Callable[[np.ndarray, int], None] | None = None,
+                 opt_in: tuple[str, ...] = ()) -> pd.DataFrame:
     """Run one batch through the submission and score its outputs. An output that is its distorted
     input bit for bit takes the input's scores from ``inputs`` (indexed by id) instead of
     computing them again (a passthrough's, every method's that gives up on an example)."""
@@ -194,7 +194,7 @@ def _score_batch(runner: SubmissionRunner, batch: list[dict[str, Any]], task_rat
     if on_restored is not None:
         on_restored(restored, task_rate)
     metric_seconds: dict[str, float] = {}
-    same = np.array([inputs is not None and np.array_equal(x, y) for x, y in zip(restored, distorted)])
+    same = np.array([np.array_equal(x, y) for x, y in zip(restored, distorted)])
     output = score(clean[~same], restored[~same], task_rate, metric_seconds, opt_in) if not same.all() else {}
     table = pd.DataFrame({name: [row[name] for row in batch]
                           for name in ("id", "index", "level", "gain_db", "target_sdr_db")})
@@ -224,8 +224,8 @@ class BatchSpec:
     partial: Path
     task_rate: int
     hard_clipping: bool  # check every output for clip consistency
+    inputs: pd.DataFrame  # the distorted inputs' scores, indexed by id
     opt_in: tuple[str, ...] = ()  # opt-in metrics to compute too
-    inputs: pd.DataFrame | None = None  # the distorted inputs' scores, indexed by id
 
 
 def _score_batch_unit(job: BatchJob, spec: BatchSpec, fad: Embedder | None) -> int:
@@ -235,8 +235,8 @@ def _score_batch_unit(job: BatchJob, spec: BatchSpec, fad: Embedder | None) -> i
     batch = read_examples(spec.task_dir, spec.split, job.start, job.stop, _BATCH_COLUMNS, check_hashes=True)
     stats = fad_hook.batch_stats_path(path, fad)
     with runner_for(spec.submission) as runner:
-        table = _score_batch(runner, batch, spec.task_rate, spec.hard_clipping, fad_hook.output_sink(stats, fad),
-                             spec.opt_in, spec.inputs)
+        table = _score_batch(runner, batch, spec.task_rate, spec.hard_clipping, spec.inputs,
+                             fad_hook.output_sink(stats, fad), spec.opt_in)
     with atomic_path(path) as temp:
         table.to_parquet(temp, index=False)
     return len(batch)
@@ -293,7 +293,7 @@ def evaluate(submission: str | Path, task: str, data: str | Path = "data", resul
         todo = [job for job in plan_batches(task_dir, split, batch_size)
                 if not _finished(partial / job.file_name, fad)]
         spec = BatchSpec(runner.key, executor.shared_path(task_dir), split, executor.shared_path(partial), task_rate,
-                         hard_clipping, opt_in, inputs.set_index("id"))
+                         hard_clipping, inputs.set_index("id"), opt_in)
         with tqdm(total=total, initial=total - sum(job.stop - job.start for job in todo),
                   desc=f"evaluate {name} on {task}", unit="ex", disable=not progress) as bar:
             for _, examples in executor.map(_score_batch_unit, todo, spec, fad, name=f"evaluate {name} on {task}",

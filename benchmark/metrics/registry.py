@@ -19,6 +19,7 @@ import numpy as np
 from .mel import mel_distance, mr_mel_distance
 from .peaq import peaq_odg
 from .rnonlin import rnonlin
+from .visqol import require_installed as visqol_require_installed
 from .visqol import visqol_moslqo
 from .waveform import sdr, si_sdr
 
@@ -32,6 +33,7 @@ class Metric:
     function: Callable[[np.ndarray, np.ndarray, int], np.ndarray] | None = None  # None: derived
     gain_of: str | None = None  # derived: this metric of the output minus that of the input
     enable: str | None = None  # opt-in: computed only when asked for by this flag (slow, or an extra package)
+    require: Callable[[], None] | None = None  # raises, naming the extra to install, when its package is missing
 
     @property
     def arrow(self) -> str:
@@ -51,7 +53,8 @@ METRICS = (
     Metric("mr_mel_distance", "MR mel dist.", False, 0.001, mr_mel_distance),
     Metric("peaq_odg", "PEAQ ODG", True, 0.01, peaq_odg),
     Metric("rnonlin", "R_nonlin", True, 0.001, rnonlin),
-    Metric("visqol", "ViSQOL MOS-LQO", True, 0.01, visqol_moslqo, enable="--visqol"),  # ~2 s per 10 s example
+    Metric("visqol", "ViSQOL MOS-LQO", True, 0.01, visqol_moslqo, enable="--visqol",
+           require=visqol_require_installed),  # ~2 s per 10 s example
 )
 METRICS_BY_NAME = {metric.name: metric for metric in METRICS}
 OPT_IN = tuple(metric.name for metric in METRICS if metric.enable)
