@@ -11,15 +11,20 @@ registered baselines and the submissions named), and the published one (the repo
 ``bench run`` / ``bench leaderboard`` write, so that a user's runs never rewrite it with their
 machine's speeds and their own experiments.
 
-``bench check``: the same data and evaluations, then every number the leaderboard publishes
-is compared with ``leaderboard/published.json`` (within a tolerance per metric); any that
-moved is printed, and the check fails. ``bench check --update`` rewrites the file and
+The published board has two parts: the full board (``leaderboard/``: ``FULL_TASKS``, 20 source
+clips each, its per-example results published in ``leaderboard/results/``, see
+``full_board.py``) and the quick board (``leaderboard/quick/``: ``BENCHMARK_TASKS``, what
+``bench run`` builds).
+
+``bench check``: the same data and evaluations (the full board's on a fixed sample of its
+examples, compared row by row), then every number the leaderboard publishes is compared with
+``leaderboard/published.json`` (within a tolerance per metric); any that moved is printed, and
+the check fails. ``bench check --update`` (``--full`` for the full board) rewrites the file and
 re-renders the published board from the same results: a reviewed, deliberate act.
 """
 from __future__ import annotations
 
 import json
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,13 +35,16 @@ from tqdm import tqdm
 from . import paths
 from .atomic import write_json
 from .baselines import BASELINES
-from .dataset import BENCHMARK_TASKS, DataError, generate_task, get_recipe, load_manifest, verify_task
+from .dataset import BENCHMARK_TASKS, DataError, generate_task, get_recipe, load_manifest, recipes, verify_task
 from .errors import BenchmarkError
 from .executor import Executor, LocalExecutor, open_cluster
+from .full_board import (SAMPLE_EXAMPLES, evaluation_differences, example_hashes, hash_differences, publish_results,
+                         summaries_from_rows, within)
 from .harness.evaluate import evaluate, input_scores
 from .harness.summary import format_summary
 from .metrics import METRICS, Embedder
 from .report import render
+from .report.statistics import ENOUGH_CLIPS
 from .report.paper_demo import DEMO_KEY_PREFIX
 
 
@@ -52,9 +60,11 @@ def tolerances() -> dict[str, float]:
     return {m.name: m.tolerance for m in METRICS}
 
 
-def ensure_data(data: str | Path, tasks: list[str], workers: int = 2, executor: Executor | None = None) -> list[str]:
+def ensure_data(data: str | Path, tasks: list[str], workers: int = 2, executor: Executor | None = None,
+                limit: int | None = None) -> list[str]:
     """Build missing tasks (names or recipe files), with ``executor`` if given (else ``workers``
-    local processes); check the hashes of existing ones.
+    local processes), only their first ``limit`` examples per split if given; check the hashes
+    of existing ones.
 
     Returns the task names (the folders under ``data``).
     """
@@ -65,7 +75,7 @@ def ensure_data(data: str | Path, tasks: list[str], workers: int = 2, executor: 
         try:
             load_manifest(task_dir)
         except DataError:
-            generate_task(task, data, workers=workers, executor=executor)
+            generate_task(task, data, limit, workers=workers, executor=executor)
         report = verify_task(task_dir, sample=0)
         if not report.ok:
             raise CheckError(f"{task_dir} is damaged: {report.problems[:3]}; delete it and run again")
@@ -177,17 +187,40 @@ def compare(published: dict[str, Any], current: dict[str, dict[str, Any]]) -> li
                 if a != b:
                     moved.append((key, field, a, b))
                 continue
-            tolerance = allowed[field.split(".")[0]]
-            if not (a == b or (math.isfinite(a) and math.isfinite(b) and abs(a - b) <= tolerance)):
+            if not within(a, b, allowed[field.split(".")[0]]):
                 moved.append((key, field, a, b))
     return moved
 
 
+FULL_PREFACE = (
+    "The published board: the tasks on the sampled sources (recordings of real instruments, FluidR3), "
+    "{clips} source clips per task at every level, enough for the per-clip tests below. Every baseline's "
+    "per-example scores are in `results/` beside this page (`summary.json` and `metrics.parquet`, as `bench "
+    "evaluate` writes them): pair your own model's rows with them. `bench check` re-evaluates a fixed sample of "
+    "them (the first {sample} test examples of each task) on every CI run. A network appears on the tasks it has a "
+    "checkpoint for; the others are still training (`baselines/checkpoints/README.md`). `bench run` builds "
+    "[the quick board](quick/README.md) (the synthetic tasks, 6 clips each).")
+QUICK_PREFACE = (
+    "The quick board: what `bench run` builds in minutes, the synthetic tasks with 6 source clips each, too "
+    "few for the per-clip tests to show much. [The published board](../README.md) has 20 clips per task.")
+
+
 def publish(results: str | Path, tasks: list[str], out: str | Path | None = None) -> list[Path]:
-    """Render the published board (default: the repository's ``leaderboard/``): the registered
-    baselines on ``tasks``, nothing else of ``results``."""
-    return render(results, out or paths.leaderboard_dir(), submissions=list(BASELINES), tasks=tasks,
-                  command="bench check --update")
+    """Render the published board (default: the repository's ``leaderboard/``), the registered
+    baselines only: the full tasks (``FULL_TASKS``) from the published results beside it
+    (``results/``), the quick ones (the others of ``tasks``) from ``results`` into ``quick/``."""
+    out = Path(out or paths.leaderboard_dir())
+    full = [t for t in tasks if t in recipes.FULL_TASKS and list((out / "results").glob(f"*/{t}/summary.json"))]
+    quick = [t for t in tasks if t not in recipes.FULL_TASKS]
+    written = []
+    if full:
+        written += render(out / "results", out, submissions=list(BASELINES), tasks=full,
+                          command="bench check --update --full",
+                          preface=FULL_PREFACE.format(clips=ENOUGH_CLIPS, sample=SAMPLE_EXAMPLES))
+    if quick:
+        written += render(results, out / "quick", submissions=list(BASELINES), tasks=quick, command="bench check --update",
+                          heading="Quick board", preface=QUICK_PREFACE)
+    return written
 
 
 def user_board(results: str | Path, out: str | Path | None = None, submissions: list[str] | None = None) -> list[Path]:
@@ -219,31 +252,61 @@ def check(data: str | Path = "data", results: str | Path = "results", update: bo
           device: str = "cpu", workers: int = 2, published_path: str | Path | None = None,
           extra: dict[str, dict[str, Any]] | None = None, tasks: list[str] | None = None,
           fad: Embedder | None = None, scheduler: str | None = None,
-          opt_in: tuple[str, ...] = ()) -> list[tuple[str, str, Any, Any]]:
+          opt_in: tuple[str, ...] = (), full: bool = False) -> list[tuple[str, str, Any, Any]]:
     """``bench check``: recompute the published numbers; returns what moved (empty: all held).
 
+    ``tasks`` (default: the quick ones, ``BENCHMARK_TASKS``, and the full board's, ``FULL_TASKS``):
+    a quick task is evaluated in full and its numbers compared; a full-board task on a fixed
+    sample of its examples (every example with ``full``), compared example by example with the
+    published rows, whose statistics must be the published numbers (``full_board.py``).
     ``extra`` adds more published entries (the paper-demo scores) to compare or update. Published
     entries this run does not recompute (other tasks than ``tasks``; the paper demo without
-    ``extra``) are neither compared nor, with ``update``, replaced. With ``update``, the published
-    board beside ``published_path`` is rendered again from the same results.
+    ``extra``) are neither compared nor, with ``update``, replaced. With ``update`` (a full-board
+    task only with ``full``), the published board beside ``published_path`` is rendered again
+    from the same results.
     """
+    chosen = list(tasks or (*BENCHMARK_TASKS, *recipes.FULL_TASKS))
+    quick = [t for t in chosen if get_recipe(t).name not in recipes.FULL_TASKS]
+    full_tasks = [t for t in chosen if get_recipe(t).name in recipes.FULL_TASKS and (full or not update)]
+    full_data, full_results = (Path(data), Path(results)) if full else (Path(data) / ".check-sample",
+                                                                       Path(results) / ".check-sample")
     with open_cluster(scheduler) as cluster:
-        names = ensure_data(data, list(tasks or BENCHMARK_TASKS), workers, cluster)
-        current = published_numbers(evaluate_all(data, results, names, device, fad=fad, executor=cluster,
-                                                  workers=workers, opt_in=opt_in))
+        names = ensure_data(data, quick, workers, cluster)
+        summaries = evaluate_all(data, results, names, device, fad=fad, executor=cluster, workers=workers,
+                                 opt_in=opt_in)
+        full_names = ensure_data(full_data, full_tasks, workers, cluster, None if full else SAMPLE_EXAMPLES)
+        full_summaries = evaluate_all(full_data, full_results, full_names, device, fad=fad, executor=cluster,
+                                      workers=workers, opt_in=opt_in) if full_names else []
+    current = published_numbers(summaries + (full_summaries if full else []))
     current.update(extra or {})
     path = Path(published_path or paths.leaderboard_dir() / "published.json")
     published = json.loads(path.read_text()) if path.is_file() else None
+    published_results = path.parent / "results"
 
     def recomputed(key: str) -> bool:
-        return bool(extra) if key.startswith(DEMO_KEY_PREFIX) else key.split("/", 1)[1] in names
+        task = key.split("/", 1)[1]
+        return bool(extra) if key.startswith(DEMO_KEY_PREFIX) else task in names or (full and task in full_names)
 
     if update:
         kept = {k: v for k, v in (published or {"results": {}})["results"].items() if not recomputed(k)}
-        write_json(path, {"tolerances": tolerances(), "results": {**kept, **current}})
-        publish(results, names, path.parent)
+        examples = dict((published or {}).get("examples", {}))
+        if full_names:
+            publish_results(full_summaries, full_results, published_results, full_names)
+            examples.update({task: example_hashes(full_data / task) for task in full_names})
+        write_json(path, {"tolerances": tolerances(), "examples": examples, "results": {**kept, **current}})
+        publish(results, names + full_names, path.parent)
         return []
     if published is None:
         raise CheckError(f"{path} does not exist; create it with `bench check --update`")
-    published["results"] = {k: v for k, v in published["results"].items() if recomputed(k)}
-    return compare(published, current)
+    allowed = {**tolerances(), **published.get("tolerances", {})}
+    moved = compare({**published, "results": {k: v for k, v in published["results"].items() if recomputed(k)}},
+                    current)
+    for task in full_names:
+        moved += hash_differences(task, published.get("examples", {}).get(task, {}), example_hashes(full_data / task))
+    moved += evaluation_differences(full_summaries, published_results, full_results, allowed)
+    from_rows = published_numbers(summaries_from_rows(published_results, full_names))
+    evaluated = {f"{s['submission']}/{s['task']}" for s in full_summaries}
+    moved += [(key, "(published rows)", "present", "absent") for key in sorted(set(from_rows) - evaluated)]
+    moved += compare({**published, "results": {k: v for k, v in published["results"].items()
+                                               if k.split("/", 1)[1] in full_names}}, from_rows)
+    return moved

@@ -106,7 +106,7 @@ def test_bench_tasks_lists_every_recipe(capsys):
 
 # --- determinism and storage -------------------------------------------------------------------
 
-@pytest.mark.parametrize("base", ["synth-od", "synth-hc", "synth-sdr"])
+@pytest.mark.parametrize("base", ["synth-od", "synth-hc", "synth-sdr", "sampled-od"])
 def test_same_recipe_gives_same_bytes_with_any_worker_count(tmp_path, base):
     recipe = small_recipe(tmp_path, base, name=f"tiny-{base}")
     one = generate_task(recipe, tmp_path / "a", workers=1, progress=False)

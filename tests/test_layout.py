@@ -25,6 +25,7 @@ LAYERS = (
     {"models"},
     {"baselines"},
     {"report"},
+    {"full_board"},
     {"pipeline"},
     {"cli"},
 )

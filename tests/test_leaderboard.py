@@ -238,19 +238,65 @@ def test_user_runs_write_their_own_board_and_check_update_publishes(tmp_path, ca
     assert bench(args + ["--update"]) == 0
     numbers = json.loads((published / "published.json").read_text())
     assert {"passthrough/tiny-check-hc", "oracle_irm/tiny-check-hc", "aspade/tiny-check-hc"} <= set(numbers["results"])
-    board = (published / "README.md").read_text()
+    board = (published / "quick" / "README.md").read_text()  # a quick task: the quick board
     assert "| A-SPADE † |" in board and "experiment" not in board and "`bench check --update`" in board
+    assert board.startswith("# Quick board") and "quick board: too few clips" in board
     monkeypatch.setattr(benchmark.dataset.recipes, "BENCHMARK_TASKS", (recipe,))
-    (published / "README.md").unlink()
-    assert bench(["leaderboard", "--publish"]) == 0 and (published / "README.md").read_text() == board
+    (published / "quick" / "README.md").unlink()
+    assert bench(["leaderboard", "--publish"]) == 0 and (published / "quick" / "README.md").read_text() == board
     capsys.readouterr()
     assert bench(args) == 0 and "every published number holds" in capsys.readouterr().out
-    assert (published / "README.md").read_text() == board  # a plain check renders nothing
+    assert (published / "quick" / "README.md").read_text() == board  # a plain check renders nothing
     numbers["results"]["aspade/tiny-check-hc"]["si_sdr.median"] += 0.5
     (published / "published.json").write_text(json.dumps(numbers))
     assert bench(args) == 1
     out = capsys.readouterr().out
     assert "1 published number(s) moved" in out and "aspade/tiny-check-hc" in out and "si_sdr.median" in out
+
+
+def test_full_board_is_published_per_example_and_checked_on_a_sample(tmp_path, capsys, monkeypatch):
+    """A full-board task: `bench check --update --full` publishes every baseline's rows and the
+    examples' hashes; a plain check re-evaluates only the sample and holds; a moved score in the
+    sample, a moved score outside it (the published numbers are no longer those of the rows), or
+    other data each fail, naming what moved."""
+    import benchmark.dataset.recipes
+    import benchmark.pipeline
+    from benchmark import paths
+    from benchmark.cli import main as bench
+
+    published = tmp_path / "published"
+    published.mkdir()
+    monkeypatch.setattr(paths, "leaderboard_dir", lambda: published)
+    monkeypatch.setattr(benchmark.dataset.recipes, "FULL_TASKS", ("tiny-full-hc",))
+    monkeypatch.setattr(benchmark.pipeline, "SAMPLE_EXAMPLES", 7)
+    monkeypatch.chdir(tmp_path)
+    recipe = small_recipe(tmp_path, "synth-hc", name="tiny-full-hc")  # test split: 2 clips x 7 levels
+    args = ["check", "--task", recipe, "--data", "data", "--results", "results", "--demo-dir", ""]
+    assert bench(args + ["--update", "--full"]) == 0
+    rows = published / "results" / "aspade" / "tiny-full-hc" / "metrics.parquet"
+    assert len(pd.read_parquet(rows)) == 14
+    numbers = json.loads((published / "published.json").read_text())
+    assert len(numbers["examples"]["tiny-full-hc"]) == 14 and "aspade/tiny-full-hc" in numbers["results"]
+    board = (published / "README.md").read_text()
+    assert board.startswith("# Leaderboard") and "2 source clips × 7 levels = 14 test examples" in board
+    assert "| A-SPADE † |" in board and "`bench check --update --full`" in board
+
+    capsys.readouterr()
+    assert bench(args) == 0 and "every published number holds" in capsys.readouterr().out
+    assert len(pd.read_parquet(tmp_path / "results" / ".check-sample" / "aspade" / "tiny-full-hc" / "metrics.parquet")) == 7
+
+    original = pd.read_parquet(rows)
+    for example, moved_field in (("test-000003", "si_sdr@test-000003"), ("test-000010", "si_sdr.mean")):
+        table = original.copy()
+        table.loc[table["id"] == example, "si_sdr"] += 0.5
+        table.to_parquet(rows, index=False)
+        assert bench(args) == 1
+        out = capsys.readouterr().out
+        assert "aspade/tiny-full-hc" in out and moved_field in out, out
+    original.to_parquet(rows, index=False)
+    numbers["examples"]["tiny-full-hc"]["test-000002"] = "0" * 64
+    (published / "published.json").write_text(json.dumps(numbers))
+    assert bench(args) == 1 and "sha256@test-000002" in capsys.readouterr().out
 
 
 def test_ranking_orders_by_median_si_sdr_with_zero_and_undefined_medians():

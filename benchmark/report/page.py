@@ -4,7 +4,8 @@ Reads ``results/*/*/summary.json`` (and ``metrics.parquet``), optionally only so
 submissions and tasks, and writes into a board folder (a user's ``./board``, or the published
 ``leaderboard/``; see ``benchmark.pipeline``):
 
-- ``README.md``: per task, the ranking (sorted by median SI-SDR: median [Q1, Q3] of each
+- ``README.md``: per task, its size (source clips x levels; below ``ENOUGH_CLIPS`` clips it says it is
+  a quick board), the ranking (sorted by median SI-SDR: median [Q1, Q3] of each
   metric with the count of infinite and undefined values, real-time factor per CPU second and
   the machine, parameters; oracles marked and listed apart, methods whose every output the
   harness checked clip-consistent marked †, failed claims said; "n/a" where a method does not
@@ -32,7 +33,7 @@ from ..metrics import METRICS
 from .paper import load_paper, paper_label, paper_level_rows, paper_rows
 from .plots import colours, plot_task
 from .results import collect
-from .statistics import paired_tests, tests_title, wilcoxon_rows
+from .statistics import clips_note, paired_tests, tests_title, wilcoxon_rows
 from .tables import CONSISTENT_MARK, RANKED_BY, html_table, inline_html, level_rows, markdown, ranking_rows, speed_note
 
 _ASSETS = Path(__file__).resolve().parent
@@ -44,9 +45,11 @@ def _headers(higher_is_better: bool) -> str:
 
 
 def render(results: str | Path, out: str | Path, submissions: Iterable[str] | None = None,
-           tasks: Iterable[str] | None = None, command: str = "bench leaderboard") -> list[Path]:
+           tasks: Iterable[str] | None = None, command: str = "bench leaderboard", heading: str = "Leaderboard",
+           preface: str = "") -> list[Path]:
     """Write README.md, index.html and the plots for every task that has results (only
-    ``submissions`` and ``tasks`` when given); ``command`` is how the page says to regenerate it."""
+    ``submissions`` and ``tasks`` when given); ``command`` is how the page says to regenerate it,
+    ``heading`` its title, ``preface`` a paragraph (Markdown) before its introduction."""
     final = Path(out)
     if final.exists() and not final.is_dir():
         raise BenchmarkError(f"{final} is a file, not a folder for the board")
@@ -58,7 +61,7 @@ def render(results: str | Path, out: str | Path, submissions: Iterable[str] | No
     out = final.parent / f".{final.name}.render-{os.getpid()}"  # rendered whole here, then swapped in
     shutil.rmtree(out, ignore_errors=True)
     try:
-        _write_board(board, out, command)
+        _write_board(board, out, command, heading, preface)
         return _swap_in(out, final)
     finally:
         shutil.rmtree(out, ignore_errors=True)
@@ -122,17 +125,21 @@ def _task_sections(task: str, entries: dict, paper) -> list[tuple[str, tuple[lis
     return sections
 
 
-def _write_board(board: dict, out: Path, command: str) -> None:
+def _write_board(board: dict, out: Path, command: str, heading: str, preface: str) -> None:
     """README.md, index.html and plots/ of a collected board, into the folder ``out``."""
     paper = load_paper()
     colour = colours(board)
     intro = _intro(board, command)
-    md = ["# Leaderboard", "", intro, ""]
-    body = ["<h1>Leaderboard</h1>", f"<p class='note'>{inline_html(intro)}</p>"]
+    md = [f"# {heading}", ""] + ([preface, ""] if preface else []) + [intro, ""]
+    body = [f"<h1>{inline_html(heading)}</h1>"] + ([f"<p class='note'>{inline_html(preface)}</p>"] if preface else [])
+    body.append(f"<p class='note'>{inline_html(intro)}</p>")
     for task in sorted(board):
         entries = board[task]
         md += [f"## {task}", ""]
         body.append(f"<h2 id='{task}'>{task}</h2>")
+        if note := clips_note(entries):
+            md += [f"*{note}*", ""]
+            body.append(f"<p class='note'><em>{inline_html(note)}</em></p>")
         for title, (header, rows), note in _task_sections(task, entries, paper):
             md += [f"**{title}**", "", markdown(header, rows), ""] + ([note, ""] if note else [])
             body += [f"<h3>{inline_html(title)}</h3>", html_table(header, rows, sortable=title.startswith(("Ranking", "Mean")))]

@@ -20,6 +20,7 @@ import scipy.stats
 from .tables import ranked
 
 ALPHA = 0.05
+ENOUGH_CLIPS = 20  # source clips per task of the published board: enough for these tests to mean something
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,19 @@ def paired_tests(entries: dict[str, dict[str, Any]], column: str = "si_sdr") -> 
 def smallest_p(clips: int, pairs: int) -> float:
     """The smallest Holm-corrected p a two-sided exact Wilcoxon test on ``clips`` pairs can give."""
     return min(1.0, pairs * 2.0 / 2.0**clips)
+
+
+def clips_note(entries: dict[str, dict[str, Any]]) -> str:
+    """What a task's test split holds (source clips x levels), and, below :data:`ENOUGH_CLIPS`
+    clips, that it is a quick board."""
+    tables = [s["_table"] for s in entries.values() if s.get("applicable", True)]
+    if not tables:
+        return ""
+    clips, levels = max(t["clip"].nunique() for t in tables), max(t["level"].nunique() for t in tables)
+    note = f"{clips} source clips × {levels} levels = {max(len(t) for t in tables)} test examples"
+    if clips < ENOUGH_CLIPS:
+        note += f"; a quick board: too few clips for the per-clip tests to show much (the published board has {ENOUGH_CLIPS})"
+    return note
 
 
 def tests_title(entries: dict[str, dict[str, Any]], tests: list[PairedTest], header: str = "SI-SDR") -> str:

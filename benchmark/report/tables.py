@@ -126,8 +126,11 @@ def markdown(header: list[str], rows: list[list[str]]) -> str:
 
 
 def inline_html(text: str) -> str:
-    """Text with Markdown's `code` spans, as HTML: escaped, the spans as <code>."""
-    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+    """Text with Markdown's `code` spans and [links](to/README.md), as HTML: escaped, the spans as
+    <code>, the links as <a> to the page beside a README.md (its index.html)."""
+    text = re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+    return re.sub(r"\[([^\]]+)\]\(([^)\s]+?)(README\.md)?\)",
+                  lambda m: f"<a href='{m[2]}{'index.html' if m[3] else ''}'>{m[1]}</a>", text)
 
 
 def html_table(header: list[str], rows: list[list[str]], sortable: bool = True) -> str:

@@ -156,6 +156,10 @@ class SoundFont:
                          for name, start, end, loop_start, loop_end, rate, key, correction, _, _
                          in _records(self._data, pdta["shdr"], "<20sIIIIIBbHH")]
 
+    def __reduce__(self):
+        """Pickled by path (a worker process maps the file again; a memory map cannot be pickled)."""
+        return type(self), (self.path,)
+
     def preset_name(self, bank: int, program: int) -> str:
         if (bank, program) not in self._presets:
             raise SoundFontError(f"{self.path}: no preset at bank {bank}, program {program}")
