@@ -1,14 +1,15 @@
 """Effects against their references: the sox binary, closed forms, and the paper's demo audio."""
 from __future__ import annotations
 
+import math
 import subprocess
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-from benchmark.effects import (apply_effect, clip_to_sdr, clipped_mask, hard_clip, plain_sdr, soft_clip,
-                               sox_overdrive)
+from benchmark.effects import (apply_effect, clip_to_sdr, clipped_mask, hard_clip, ordered_sum, plain_sdr,
+                               soft_clip, sox_overdrive)
 from benchmark.metrics import si_sdr
 from benchmark.report.paper_demo import reproduce_input
 from conftest import require_binary, require_module, require_paper_demo
@@ -190,6 +191,34 @@ def test_clip_to_sdr_rejects_bad_targets():
         clip_to_sdr(x, 120.0)  # clipping at 0.99*peak already costs more than that
     with pytest.raises(ValueError, match="all-zero"):
         clip_to_sdr(np.zeros(100), 10.0)
+
+
+def _ordered_sum_data(n: int) -> np.ndarray:
+    """Values from integer arithmetic and one correctly rounded division: the same bits anywhere."""
+    k = np.arange(n, dtype=np.int64)
+    return ((k * 2654435761) % 1000003) / 1000003.0
+
+
+# ordered_sum of _ordered_sum_data(n), witnessed by np.sum of NumPy 2.4.6; where they differ from
+# math.fsum or from a left-to-right sum, a sum in another order fails this test.
+ORDERED_SUMS = {8: "0x1.fd3a1dbdd18dap+1", 128: "0x1.088f325e7f3b2p+6", 129: "0x1.0b977fc2c1bd1p+6",
+                256: "0x1.04a28b6f1fb74p+7", 1000: "0x1.f6f59e320bdb4p+8", 8193: "0x1.005a6ada40498p+12",
+                160000: "0x1.3885c0172eec2p+16", 441000: "0x1.aeaca7ec708a6p+17"}
+
+
+def test_ordered_sum_is_numpys_pairwise_order_whatever_the_numpy():
+    for n, expected in ORDERED_SUMS.items():
+        a = _ordered_sum_data(n)
+        assert ordered_sum(a) == float.fromhex(expected), n
+        assert abs(ordered_sum(a) - math.fsum(a)) <= 1e-15 * n * math.fsum(a)
+        assert ordered_sum(a[::-1].copy()[::-1]) == ordered_sum(a.reshape(1, -1)) == ordered_sum(a)  # layout
+    assert ordered_sum(np.zeros(0)) == 0.0 and ordered_sum(np.float32([0.5, 0.25])) == 0.75
+    # The installed NumPy, where its order is the one fixed here (2.3, 2.4), on random lengths.
+    if (2, 3) <= tuple(int(v) for v in np.__version__.split(".")[:2]) < (2, 5):
+        rng = np.random.default_rng(3)
+        for n in rng.integers(0, 300000, 40):
+            a = rng.standard_normal(n) ** 2
+            assert ordered_sum(a) == np.sum(a), n
 
 
 def test_clipped_mask_with_threshold_and_tolerance():

@@ -7,6 +7,7 @@ import numpy as np
 import scipy.optimize
 
 from ._checks import as_mono, check_range
+from .ordered_sum import ordered_sum
 
 def hard_clip(x: np.ndarray, gain_db: float) -> np.ndarray:
     """Scale-preserving hard clipping: ``clip(x, -t, t)`` with ``t = 10**(-gain_db/20)``.
@@ -30,19 +31,23 @@ def soft_clip(x: np.ndarray, gain_db: float) -> np.ndarray:
 
 
 def plain_sdr(reference: np.ndarray, estimate: np.ndarray) -> float:
-    """Plain SDR in dB over the whole signal: 10*log10(sum(s^2) / sum((s_hat - s)^2))."""
+    """Plain SDR in dB over the whole signal: 10*log10(sum(s^2) / sum((s_hat - s)^2)).
+
+    The sums are :func:`ordered_sum`'s, so the value is the same bits on any machine.
+    """
     reference = np.asarray(reference, dtype=np.float64)
-    error = np.sum((np.asarray(estimate, dtype=np.float64) - reference) ** 2)
+    error = ordered_sum((np.asarray(estimate, dtype=np.float64) - reference) ** 2)
     if error == 0:
         return math.inf
-    return 10.0 * math.log10(np.sum(reference**2) / error)
+    return 10.0 * math.log10(ordered_sum(reference**2) / error)
 
 
 def clip_to_sdr(x: np.ndarray, sdr_db: float, tolerance_db: float = 0.01) -> tuple[np.ndarray, float]:
     """Symmetric hard clipping whose plain SDR against ``x`` equals ``sdr_db`` (dB).
 
     As the declipping survey (Zaviska et al. 2021) does it: the threshold is found by
-    root-finding in (0, 0.99*max|x|]. Returns ``(clipped, threshold)``; the SDR reached is
+    root-finding in (0, 0.99*max|x|], on sums of :func:`ordered_sum` (the threshold is the
+    same bits on any machine). Returns ``(clipped, threshold)``; the SDR reached is
     within ``tolerance_db`` of the target. Raises ValueError when no threshold reaches it.
     """
     x = as_mono(x)
@@ -50,7 +55,7 @@ def clip_to_sdr(x: np.ndarray, sdr_db: float, tolerance_db: float = 0.01) -> tup
     if not sdr_db > 0:
         raise ValueError(f"sdr_db={sdr_db} must be > 0 dB (clipping at threshold 0 gives 0 dB)")
     magnitude = np.sort(np.abs(x))[::-1]
-    energy = float(np.sum(magnitude**2))
+    energy = ordered_sum(magnitude**2)
     if energy == 0:
         raise ValueError("cannot clip an all-zero signal to a target SDR")
     target_error = energy / 10.0 ** (sdr_db / 10.0)
@@ -58,7 +63,7 @@ def clip_to_sdr(x: np.ndarray, sdr_db: float, tolerance_db: float = 0.01) -> tup
 
     def excess(threshold: float) -> float:
         above = clipped_part[: np.searchsorted(-clipped_part, -threshold)]
-        return float(np.sum((above - threshold) ** 2)) - target_error
+        return ordered_sum((above - threshold) ** 2) - target_error
 
     upper = 0.99 * float(magnitude[0])
     if excess(upper) > 0:
