@@ -9,6 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 from . import paths
+from .baselines import BASELINES
 from .dataset.recipes import DEFAULT_FAMILY, DEFAULT_TASKS, SPLITS, get_recipe, known_tasks
 from .errors import BenchmarkError
 
@@ -225,7 +226,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _demo_rows(demo_dir: str, device: str, family: str = DEFAULT_FAMILY, workers: int = 2) -> list:
-    from .baselines import BASELINES
     from .report.paper_demo import score_demo
 
     return score_demo(demo_dir, {b.name: paths.baselines_dir() / b.file for b in BASELINES.values()}, device, family,
@@ -256,7 +256,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         extra = published_entries(rows)
     moved = check(args.data, args.results, args.update, args.device, args.workers,
                   leaderboard / "published.json", extra, args.task, _fad_embedder(args), args.scheduler, _opt_in(args),
-                  args.full)
+                  args.full, args.baseline)
     if args.update:
         print(f"rewrote {leaderboard / 'published.json'} and the published board beside it")
         return 0
@@ -372,6 +372,9 @@ def build_parser() -> argparse.ArgumentParser:
     ck.add_argument("--full", action="store_true",
                     help="evaluate the full board's tasks on every example, not on the fixed sample (about an hour on "
                          "2 cores; needed with --update to publish them)")
+    ck.add_argument("--baseline", action="append", choices=list(BASELINES),
+                    help="only this registered baseline (repeatable; default: all): with --update --full, publish one "
+                         "retrained network without evaluating the others again")
     ck.add_argument("--device", default="cpu")
     ck.add_argument("--workers", type=_positive_int, default=2, help="processes for generation and for evaluations (default 2)")
     _add_metric_flags(ck)

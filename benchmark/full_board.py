@@ -62,12 +62,14 @@ def hash_differences(task: str, published: dict[str, str], now: dict[str, str]) 
 
 
 def publish_results(summaries: Iterable[dict[str, Any]], results: Path, published_results: Path,
-                    tasks: Iterable[str]) -> None:
-    """Replace the published results of ``tasks`` with the evaluations ``summaries`` describe
-    (their ``summary.json`` and ``metrics.parquet`` under ``results``)."""
+                    tasks: Iterable[str], submissions: Iterable[str] | None = None) -> None:
+    """Replace the published results of ``tasks`` (only those of ``submissions`` if given) with
+    the evaluations ``summaries`` describe (their ``summary.json`` and ``metrics.parquet`` under
+    ``results``)."""
     tasks = set(tasks)
+    submissions = None if submissions is None else set(submissions)
     for old in list(published_results.glob("*/*")):
-        if old.name in tasks:
+        if old.name in tasks and (submissions is None or old.parent.name in submissions):
             shutil.rmtree(old)
     for summary in summaries:
         if summary["task"] not in tasks:

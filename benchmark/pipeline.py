@@ -116,15 +116,17 @@ def _evaluation_unit(job: Evaluation, data: Path, results: Path, device: str, ba
 
 def evaluate_all(data: str | Path, results: str | Path, tasks: list[str], device: str = "cpu",
                  batch_size: int = 8, fad: Embedder | None = None, executor: Executor | None = None,
-                 workers: int = 1, opt_in: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    """Evaluate every registered baseline that has what it needs on every task (with FAD if
-    ``fad``, and the opt-in metrics ``opt_in``), in registry order. On a cluster (``executor``)
-    one evaluation after another, its batches spread over the workers; on this machine
+                 workers: int = 1, opt_in: tuple[str, ...] = (),
+                 baselines: list[str] | None = None) -> list[dict[str, Any]]:
+    """Evaluate every registered baseline (or those named in ``baselines``) that has what it
+    needs on every task (with FAD if ``fad``, and the opt-in metrics ``opt_in``), in registry
+    order. On a cluster (``executor``) one evaluation after another, its batches spread over
+    the workers; on this machine
     ``workers`` evaluations at a time, each in its own process (the inputs' scores of each task
     first, as every evaluation shares them), its submission told to use its share of the CPU
     cores (``OMP_NUM_THREADS``, unless set)."""
     jobs = []
-    for baseline in BASELINES.values():
+    for baseline in (b for b in BASELINES.values() if baselines is None or b.name in baselines):
         for task in tasks:
             if baseline.has_what_it_needs(task):
                 jobs.append(Evaluation(baseline.name, task))
@@ -252,7 +254,8 @@ def check(data: str | Path = "data", results: str | Path = "results", update: bo
           device: str = "cpu", workers: int = 2, published_path: str | Path | None = None,
           extra: dict[str, dict[str, Any]] | None = None, tasks: list[str] | None = None,
           fad: Embedder | None = None, scheduler: str | None = None,
-          opt_in: tuple[str, ...] = (), full: bool = False) -> list[tuple[str, str, Any, Any]]:
+          opt_in: tuple[str, ...] = (), full: bool = False,
+          baselines: list[str] | None = None) -> list[tuple[str, str, Any, Any]]:
     """``bench check``: recompute the published numbers; returns what moved (empty: all held).
 
     ``tasks`` (default: the quick ones, ``BENCHMARK_TASKS``, and the full board's, ``FULL_TASKS``):
@@ -263,35 +266,45 @@ def check(data: str | Path = "data", results: str | Path = "results", update: bo
     entries this run does not recompute (other tasks than ``tasks``; the paper demo without
     ``extra``) are neither compared nor, with ``update``, replaced. With ``update`` (a full-board
     task only with ``full``), the published board beside ``published_path`` is rendered again
-    from the same results.
+    from the same results. ``baselines`` (default: all) limits the evaluations, comparisons and
+    replaced entries to the registered baselines named: to publish one retrained network on the
+    full board without evaluating the others again.
     """
     chosen = list(tasks or (*BENCHMARK_TASKS, *recipes.FULL_TASKS))
     quick = [t for t in chosen if get_recipe(t).name not in recipes.FULL_TASKS]
     full_tasks = [t for t in chosen if get_recipe(t).name in recipes.FULL_TASKS and (full or not update)]
+    if update and baselines is not None and quick:
+        raise CheckError(f"--baseline with --update publishes full-board tasks only ({', '.join(recipes.FULL_TASKS)}); "
+                         f"the quick board ({', '.join(quick)}) is rendered from every baseline's results: update it whole")
     full_data, full_results = (Path(data), Path(results)) if full else (Path(data) / ".check-sample",
                                                                        Path(results) / ".check-sample")
     with open_cluster(scheduler) as cluster:
         names = ensure_data(data, quick, workers, cluster)
         summaries = evaluate_all(data, results, names, device, fad=fad, executor=cluster, workers=workers,
-                                 opt_in=opt_in)
+                                 opt_in=opt_in, baselines=baselines)
         full_names = ensure_data(full_data, full_tasks, workers, cluster, None if full else SAMPLE_EXAMPLES)
         full_summaries = evaluate_all(full_data, full_results, full_names, device, fad=fad, executor=cluster,
-                                      workers=workers, opt_in=opt_in) if full_names else []
+                                      workers=workers, opt_in=opt_in, baselines=baselines) if full_names else []
     current = published_numbers(summaries + (full_summaries if full else []))
     current.update(extra or {})
     path = Path(published_path or paths.leaderboard_dir() / "published.json")
     published = json.loads(path.read_text()) if path.is_file() else None
     published_results = path.parent / "results"
 
+    def chosen_baseline(key: str) -> bool:
+        return baselines is None or key.split("/", 1)[0] in baselines
+
     def recomputed(key: str) -> bool:
         task = key.split("/", 1)[1]
-        return bool(extra) if key.startswith(DEMO_KEY_PREFIX) else task in names or (full and task in full_names)
+        if key.startswith(DEMO_KEY_PREFIX):
+            return bool(extra)
+        return chosen_baseline(key) and (task in names or (full and task in full_names))
 
     if update:
         kept = {k: v for k, v in (published or {"results": {}})["results"].items() if not recomputed(k)}
         examples = dict((published or {}).get("examples", {}))
         if full_names:
-            publish_results(full_summaries, full_results, published_results, full_names)
+            publish_results(full_summaries, full_results, published_results, full_names, baselines)
             examples.update({task: example_hashes(full_data / task) for task in full_names})
         write_json(path, {"tolerances": tolerances(), "examples": examples, "results": {**kept, **current}})
         publish(results, names + full_names, path.parent)
@@ -304,9 +317,10 @@ def check(data: str | Path = "data", results: str | Path = "results", update: bo
     for task in full_names:
         moved += hash_differences(task, published.get("examples", {}).get(task, {}), example_hashes(full_data / task))
     moved += evaluation_differences(full_summaries, published_results, full_results, allowed)
-    from_rows = published_numbers(summaries_from_rows(published_results, full_names))
+    from_rows = {k: v for k, v in published_numbers(summaries_from_rows(published_results, full_names)).items()
+                 if chosen_baseline(k)}
     evaluated = {f"{s['submission']}/{s['task']}" for s in full_summaries}
     moved += [(key, "(published rows)", "present", "absent") for key in sorted(set(from_rows) - evaluated)]
     moved += compare({**published, "results": {k: v for k, v in published["results"].items()
-                                               if k.split("/", 1)[1] in full_names}}, from_rows)
+                                               if k.split("/", 1)[1] in full_names and chosen_baseline(k)}}, from_rows)
     return moved

@@ -293,7 +293,29 @@ def test_full_board_is_published_per_example_and_checked_on_a_sample(tmp_path, c
         assert bench(args) == 1
         out = capsys.readouterr().out
         assert "aspade/tiny-full-hc" in out and moved_field in out, out
-    original.to_parquet(rows, index=False)
+    # --baseline: only the named baselines are checked, and an update replaces only theirs.
+    table = original.copy()
+    table["si_sdr"] += 0.5
+    table.to_parquet(rows, index=False)
+    assert bench(args + ["--baseline", "passthrough"]) == 0
+    passthrough_rows = published / "results" / "passthrough" / "tiny-full-hc" / "metrics.parquet"
+    before = passthrough_rows.stat().st_mtime_ns
+    assert bench(args + ["--update", "--full", "--baseline", "passthrough"]) == 0
+    assert passthrough_rows.stat().st_mtime_ns != before
+    assert pd.read_parquet(rows)["si_sdr"].equals(table["si_sdr"])  # A-SPADE's kept as they were
+    kept = json.loads((published / "published.json").read_text())["results"]["aspade/tiny-full-hc"]
+    assert kept == numbers["results"]["aspade/tiny-full-hc"]
+    capsys.readouterr()
+    assert bench(args) == 1 and "aspade/tiny-full-hc" in capsys.readouterr().out
+    assert bench(args + ["--update", "--full", "--baseline", "aspade"]) == 0
+    assert bench(args) == 0 and "every published number holds" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        bench(args + ["--baseline", "nonesuch"])
+    quick = ["check", "--task", small_recipe(tmp_path, "synth-od", name="tiny-quick"), "--demo-dir", ""]
+    assert bench(quick + ["--update", "--baseline", "passthrough"]) == 2
+    assert "full-board tasks only" in capsys.readouterr().err
+
+    numbers = json.loads((published / "published.json").read_text())
     numbers["examples"]["tiny-full-hc"]["test-000002"] = "0" * 64
     (published / "published.json").write_text(json.dumps(numbers))
     assert bench(args) == 1 and "sha256@test-000002" in capsys.readouterr().out
