@@ -24,12 +24,19 @@ def _block(a: np.ndarray, start: int, n: int) -> float:
         for i in range(start, start + n):
             total += a[i]
         return total
-    acc = a[start:start + 8].copy()  # acc[j] sums a[start + j], a[start + j + 8], ...
+    r0, r1, r2, r3 = a[start], a[start + 1], a[start + 2], a[start + 3]  # rj sums a[start + j + 8k]
+    r4, r5, r6, r7 = a[start + 4], a[start + 5], a[start + 6], a[start + 7]
     end = start + n - n % 8
     for i in range(start + 8, end, 8):
-        for j in range(8):
-            acc[j] += a[i + j]
-    total = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
+        r0 += a[i]
+        r1 += a[i + 1]
+        r2 += a[i + 2]
+        r3 += a[i + 3]
+        r4 += a[i + 4]
+        r5 += a[i + 5]
+        r6 += a[i + 6]
+        r7 += a[i + 7]
+    total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
     for i in range(end, start + n):
         total += a[i]
     return total
