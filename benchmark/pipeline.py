@@ -209,10 +209,12 @@ QUICK_PREFACE = (
 
 def publish(results: str | Path, tasks: list[str], out: str | Path | None = None) -> list[Path]:
     """Render the published board (default: the repository's ``leaderboard/``), the registered
-    baselines only: the full tasks (``FULL_TASKS``) from the published results beside it
-    (``results/``), the quick ones (the others of ``tasks``) from ``results`` into ``quick/``."""
+    baselines only: when ``tasks`` has a full-board task, the full board (every ``FULL_TASKS``
+    task with published results, not only those of ``tasks``) from the published results beside
+    it (``results/``); the quick ones (the others of ``tasks``) from ``results`` into ``quick/``."""
     out = Path(out or paths.leaderboard_dir())
-    full = [t for t in tasks if t in recipes.FULL_TASKS and list((out / "results").glob(f"*/{t}/summary.json"))]
+    full = [t for t in recipes.FULL_TASKS if any(task in recipes.FULL_TASKS for task in tasks)
+            and list((out / "results").glob(f"*/{t}/summary.json"))]
     quick = [t for t in tasks if t not in recipes.FULL_TASKS]
     written = []
     if full:

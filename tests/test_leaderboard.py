@@ -321,6 +321,21 @@ def test_full_board_is_published_per_example_and_checked_on_a_sample(tmp_path, c
     assert bench(args) == 1 and "sha256@test-000002" in capsys.readouterr().out
 
 
+def test_publishing_one_full_board_task_keeps_the_others_on_the_board(tmp_path, monkeypatch):
+    """`bench check --update --full --task A` re-renders the whole full board, B's section and plots kept."""
+    import benchmark.pipeline
+
+    monkeypatch.setattr(benchmark.pipeline.recipes, "FULL_TASKS", ("full-a", "full-b"))
+    rng = np.random.default_rng(2)
+    for task in ("full-a", "full-b"):
+        fake_results(tmp_path / "lb" / "results", task,
+                     {"passthrough": rng.normal(3.0, 1.0, 140), "aspade": rng.normal(8.0, 1.0, 140)}, 20)
+    benchmark.pipeline.publish(tmp_path / "results", ["full-a"], tmp_path / "lb")
+    text = (tmp_path / "lb" / "README.md").read_text()
+    assert "## full-a" in text and "## full-b" in text
+    assert (tmp_path / "lb" / "plots" / "full-b-box.png").is_file()
+
+
 def test_ranking_orders_by_median_si_sdr_with_zero_and_undefined_medians():
     from benchmark.report.tables import ranked
 
