@@ -20,7 +20,9 @@ import numpy as np
 import pytest
 
 from benchmark import metrics
-from benchmark.metrics.rnonlin import N_CHANNELS, erb_space, gammatone_sos, rnonlin, rnonlin_frames
+from scipy.signal import sosfilt
+
+from benchmark.metrics.rnonlin import N_CHANNELS, _gammatone_frames, erb_space, gammatone_sos, rnonlin, rnonlin_frames
 from peaq_cases import music
 from rnonlin_cases import cases
 
@@ -47,6 +49,18 @@ def test_filterbank_is_slaneys_erb_spacing():
     erb_number = 21.4 * np.log10(4.37e-3 * centres + 1)  # Glasberg & Moore (1990)
     assert np.allclose(-np.diff(erb_number), np.mean(-np.diff(erb_number)), rtol=0.02)
     assert gammatone_sos(16000.0).shape == (N_CHANNELS, 4, 6)
+
+
+@pytest.mark.parametrize("rate", [16000, 44100])
+def test_the_filterbank_kernel_is_sosfilt_bit_for_bit(rate):
+    x = np.clip(music(0.3, fs=rate, seed=11, fmax=0.45 * rate), -0.2, 0.2)
+    sections = gammatone_sos(float(rate))
+    frame, n_frames, n_fft = 100, len(x) // 100 - 1, 130  # the last samples are dropped, as a partial frame
+    frames = _gammatone_frames(x, np.ascontiguousarray(sections.transpose(1, 2, 0)), n_frames, frame, n_fft)
+    assert frames.shape == (N_CHANNELS, n_frames, n_fft) and not frames[..., frame:].any()
+    for channel, sos in enumerate(sections):
+        expected = sosfilt(np.array(sos), x)[: n_frames * frame].reshape(n_frames, frame)
+        assert np.array_equal(frames[channel, :, :frame], expected), channel
 
 
 def test_a_batch_gives_each_signal_its_own_value():

@@ -43,8 +43,9 @@ def _block(a: np.ndarray, start: int, n: int) -> float:
 
 
 @numba.njit(cache=True)
-def _pairwise(a: np.ndarray) -> float:
-    """sum(a[s:s+n]) = sum(a[s:s+h]) + sum(a[s+h:s+n]), h = n//2 rounded down to a multiple of 8,
+def pairwise_sum(a: np.ndarray) -> float:
+    """The sum of a contiguous float64 vector ``a`` in NumPy's pairwise order, callable from numba code:
+    sum(a[s:s+n]) = sum(a[s:s+h]) + sum(a[s+h:s+n]), h = n//2 rounded down to a multiple of 8,
     down to blocks of at most BLOCK; walked with explicit stacks (numba caches no recursion)."""
     starts = np.empty(128, np.int64)
     lengths = np.empty(128, np.int64)  # -1: add the last two partial sums
@@ -77,4 +78,4 @@ def ordered_sum(x: np.ndarray) -> float:
     the NumPy version, the CPU's SIMD width or the array's memory layout.
     """
     a = np.ascontiguousarray(x, dtype=np.float64).ravel()
-    return float(_pairwise(a))
+    return float(pairwise_sum(a))

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import functools
+import math
 
+import numba
 import numpy as np
 import scipy.fft
 from numpy.lib.stride_tricks import sliding_window_view
@@ -22,7 +24,7 @@ MR_RESOLUTIONS = ((1024, 120, 600), (2048, 240, 1200), (512, 50, 240))
 MR_N_MELS = 128
 MR_EPS = 1e-8
 
-_BLOCK_ELEMENTS = 2**20  # spectrogram bins per processing block (16 MiB complex128)
+_CHUNK_FRAMES = 256  # STFT frames per step of _mel_spectrogram: its work arrays stay in the cache
 
 
 def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
@@ -59,19 +61,15 @@ def _mel_filterbank(sample_rate: float, n_fft: int, n_mels: int) -> np.ndarray:
     return weights
 
 
-def _blocks(n_rows: int, n_samples: int, n_fft: int, hop: int) -> list[slice]:
-    """Row blocks of a batch whose spectrograms hold about 16 MiB each (at least one row)."""
-    bins_per_row = (1 + n_samples // hop) * (n_fft // 2 + 1)
-    rows = max(1, _BLOCK_ELEMENTS // bins_per_row)
-    return [slice(i, i + rows) for i in range(0, n_rows, rows)]
-
-
-def _power_spectrogram(x: np.ndarray, n_fft: int, hop: int, win_length: int, pad_mode: str) -> np.ndarray:
-    """|STFT|² of each row of x, shape (rows, frames, n_fft//2+1).
+def _mel_spectrogram(x: np.ndarray, n_fft: int, hop: int, win_length: int, pad_mode: str,
+                     filterbank: np.ndarray, magnitude: bool) -> np.ndarray:
+    """Mel spectrogram of each row of x, shape (rows, frames, n_mels): the power |STFT|² projected
+    on ``filterbank``'s bands, or with ``magnitude`` the magnitude ``sqrt(max(|STFT|², MR_EPS))``.
 
     Centred frames as ``torch.stft(center=True)`` / ``librosa.stft``: the signal is padded
     by n_fft//2 on both sides (``pad_mode`` of ``np.pad``), frame t starts at t·hop, and
-    a periodic Hann window of ``win_length`` sits in the middle of each n_fft frame.
+    a periodic Hann window of ``win_length`` sits in the middle of each n_fft frame. Computed
+    ``_CHUNK_FRAMES`` frames at a time (each frame alone: the same values as all at once).
     """
     x = np.pad(x, ((0, 0), (n_fft // 2, n_fft // 2)), mode=pad_mode)
     n_frames = 1 + (x.shape[-1] - n_fft) // hop
@@ -80,14 +78,39 @@ def _power_spectrogram(x: np.ndarray, n_fft: int, hop: int, win_length: int, pad
     window = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(win_length) / win_length)
     # The window sits at the frame start instead of the middle: a circular shift of the
     # n_fft-point DFT input, which leaves |DFT| unchanged.
-    spec = scipy.fft.rfft(frames * window, n=n_fft, axis=-1)
-    return np.square(spec.real) + np.square(spec.imag)
+    nonzero = filterbank > 0.0
+    first = nonzero.argmax(axis=1)  # each band's non-zero weights: bins first[m] <= k < stop[m]
+    stop = filterbank.shape[1] - nonzero[:, ::-1].argmax(axis=1)
+    padded = np.zeros((min(_CHUNK_FRAMES, n_frames), n_fft))  # a chunk of windowed frames, zero-padded
+    out = np.empty((len(x), n_frames, len(filterbank)))
+    for row in range(len(x)):
+        for start in range(0, n_frames, _CHUNK_FRAMES):
+            chunk = padded[: min(_CHUNK_FRAMES, n_frames - start)]
+            np.multiply(frames[row, start: start + len(chunk)], window, out=chunk[:, :win_length])
+            _project_on_bands(scipy.fft.rfft(chunk, axis=-1), first, stop, filterbank, magnitude,
+                              out[row, start: start + len(chunk)])
+    return out
 
 
-def _to_mel(spectrogram: np.ndarray, filterbank: np.ndarray) -> np.ndarray:
-    """Project (..., frames, bins) spectrograms on mel bands -> (..., frames, n_mels)."""
-    flat = spectrogram.reshape(-1, spectrogram.shape[-1]) @ filterbank.T  # 2-D: BLAS path
-    return flat.reshape(spectrogram.shape[:-1] + (len(filterbank),))
+@numba.njit(nogil=True, cache=True)
+def _project_on_bands(spectrum, first, stop, filterbank, magnitude, out):  # pragma: no cover (compiled)
+    """``out[f, m] = sum_k v[f, k] * filterbank[m, k]`` over the bins ``first[m] <= k < stop[m]`` where
+    band m's weights are non-zero, in increasing k: ``v = |spectrum|²``, or ``sqrt(max(|spectrum|²,
+    MR_EPS))`` with ``magnitude``. spectrum: (frames, bins) complex; out: (frames, bands). A
+    band touches a few bins, so this costs a fraction of the dense product, and its order of
+    additions is fixed (a BLAS product's depends on the library and the CPU)."""
+    n_frames, n_bins = spectrum.shape
+    values = np.empty(n_bins)
+    for f in range(n_frames):
+        for k in range(n_bins):
+            re, im = spectrum[f, k].real, spectrum[f, k].imag
+            power = re * re + im * im
+            values[k] = math.sqrt(max(power, MR_EPS)) if magnitude else power
+        for m in range(len(first)):
+            total = 0.0
+            for k in range(first[m], stop[m]):
+                total += values[k] * filterbank[m, k]
+            out[f, m] = total
 
 
 def mel_distance(reference: np.ndarray, estimate: np.ndarray, sample_rate: int) -> np.ndarray | float:
@@ -101,14 +124,11 @@ def mel_distance(reference: np.ndarray, estimate: np.ndarray, sample_rate: int) 
     """
     ref, est, lead = as_batch(reference, estimate)
     fb = _mel_filterbank(sample_rate, MEL_N_FFT, MEL_N_MELS)
-    out = np.empty(len(ref))
-    for block in _blocks(len(ref), ref.shape[-1], MEL_N_FFT, MEL_HOP):
-        log_ref, log_est = (
-            10.0 * np.log10(_to_mel(_power_spectrogram(x[block], MEL_N_FFT, MEL_HOP, MEL_N_FFT, "constant"), fb) + MEL_EPS)
-            for x in (ref, est)
-        )
-        out[block] = np.abs(log_ref - log_est).mean(axis=(-2, -1))
-    return unbatch(out, lead)
+    log_ref, log_est = (
+        10.0 * np.log10(_mel_spectrogram(x, MEL_N_FFT, MEL_HOP, MEL_N_FFT, "constant", fb, magnitude=False) + MEL_EPS)
+        for x in (ref, est)
+    )
+    return unbatch(np.abs(log_ref - log_est).mean(axis=(-2, -1)), lead)
 
 
 def mr_mel_distance(reference: np.ndarray, estimate: np.ndarray, sample_rate: int) -> np.ndarray | float:
@@ -133,14 +153,9 @@ def mr_mel_distance(reference: np.ndarray, estimate: np.ndarray, sample_rate: in
     total = np.zeros(len(ref))
     for n_fft, hop, win_length in MR_RESOLUTIONS:
         fb = _mel_filterbank(sample_rate, n_fft, MR_N_MELS)
-        for block in _blocks(len(ref), ref.shape[-1], n_fft, hop):
-            mag_ref, mag_est = (
-                _to_mel(np.sqrt(np.maximum(_power_spectrogram(x[block], n_fft, hop, win_length, "reflect"), MR_EPS)), fb)
-                for x in (ref, est)
-            )
-            convergence = np.sqrt(
-                np.square(mag_ref - mag_est).sum(axis=(-2, -1)) / np.square(mag_ref).sum(axis=(-2, -1))
-            )
-            log_magnitude = np.abs(np.log(mag_est) - np.log(mag_ref)).mean(axis=(-2, -1))
-            total[block] += convergence + log_magnitude
+        mag_ref, mag_est = (_mel_spectrogram(x, n_fft, hop, win_length, "reflect", fb, magnitude=True)
+                            for x in (ref, est))
+        convergence = np.sqrt(np.square(mag_ref - mag_est).sum(axis=(-2, -1)) / np.square(mag_ref).sum(axis=(-2, -1)))
+        log_magnitude = np.abs(np.log(mag_est) - np.log(mag_ref)).mean(axis=(-2, -1))
+        total += convergence + log_magnitude
     return unbatch(total / len(MR_RESOLUTIONS), lead)

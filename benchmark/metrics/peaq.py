@@ -20,12 +20,15 @@ PQevalAudio run in GNU Octave (``tests/test_peaq.py``, ``tests/peaq_octave.py``)
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from math import gcd
 
+import numba
 import numpy as np
 from scipy.signal import resample_poly
 
+from ..effects.ordered_sum import pairwise_sum
 from ._batch import as_batch, unbatch
 
 __all__ = ["peaq_basic", "peaq_odg", "outer_middle_ear_db", "PeaqResult", "MOV_NAMES"]
@@ -337,63 +340,64 @@ def _power_spectrum(fr: np.ndarray) -> np.ndarray:
 
 
 def _recursive_patterns(es_r, es_t, t):
-    """Time smoothing, adaptation and modulation: per-frame recursions."""
+    """Time smoothing, adaptation and modulation: per-frame recursions (``_recursions``)."""
     n = es_r.shape[0]
-    a_s, b_s = t.smear
-    a, b = t.adapt
-    ehs = np.empty((2, n, NC))
-    ep = np.empty((2, n, NC))
-    mod = np.empty((2, n, NC))
-    eavg_r = np.empty((n, NC))
-    ef = np.zeros((2, NC))
-    p = np.zeros((2, NC))
-    rn = np.zeros(NC)
-    rd = np.zeros(NC)
-    pc = np.zeros((2, NC))
-    de = np.zeros((2, NC))
-    eavg = np.zeros((2, NC))
-    ee_prev = np.zeros((2, NC))
     es = np.stack([es_r, es_t])                     # (2, n, NC)
-    ee_all = es ** MOD_EXP
-    # band-averaging ranges for the pattern correction
-    m = np.arange(NC)
+    m = np.arange(NC)                               # band-averaging ranges for the pattern correction
     lo = np.maximum(m - ADAPT_M1, 0)
     hi = np.minimum(m + ADAPT_M2, NC - 1)
-    cnt = (hi - lo + 1).astype(float)
-    for i in range(n):
-        e_now = es[:, i]
-        # forward-masking smoothing -> excitation patterns
-        ef = a_s * ef + b_s * e_now
-        eh = np.maximum(ef, e_now)
-        ehs[:, i] = eh
-        # level adaptation
-        p = a * p + b * eh
-        cl = (np.sum(np.sqrt(p[1] * p[0])) / np.sum(p[1])) ** 2
-        if cl > 1.0:
-            epr, ept = eh[0] / cl, eh[1]
-        else:
-            epr, ept = eh[0], eh[1] * cl
-        # pattern adaptation
-        rn = a * rn + ept * epr
-        rd = a * rd + epr * epr
-        big = rn >= rd
-        with np.errstate(divide="ignore", invalid="ignore"):
-            r_r = np.where(big, 1.0, rn / rd)
-            r_t = np.where(big, rd / rn, 1.0)
-        c_r = np.concatenate(([0.0], np.cumsum(r_r)))
-        c_t = np.concatenate(([0.0], np.cumsum(r_t)))
-        pc[0] = a * pc[0] + b * (c_r[hi + 1] - c_r[lo]) / cnt
-        pc[1] = a * pc[1] + b * (c_t[hi + 1] - c_t[lo]) / cnt
-        ep[0, i] = epr * pc[0]
-        ep[1, i] = ept * pc[1]
-        # modulation (on unsmeared excitation)
-        ee = ee_all[:, i]
-        de = a * de + b * FSS * np.abs(ee - ee_prev)
-        eavg = a * eavg + b * ee
-        ee_prev = ee
-        mod[:, i] = de / (1.0 + eavg / MOD_EAVG_REF)
-        eavg_r[i] = eavg[0]
+    ehs, ep, mod = np.empty((2, n, NC)), np.empty((2, n, NC)), np.empty((2, n, NC))
+    eavg_r = np.empty((n, NC))
+    _recursions(es, es ** MOD_EXP, *t.smear, *t.adapt, lo, hi, (hi - lo + 1).astype(float), ehs, ep, mod, eavg_r)
     return ehs, ep, mod, eavg_r
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def _recursions(es, ee_all, a_s, b_s, a, b, lo, hi, cnt, ehs, ep, mod, eavg_r):  # pragma: no cover (compiled)
+    """The recursions of ``_recursive_patterns`` frame by frame, for the reference (row 0) and the
+    test signal (row 1) of ``es`` (2, frames, bands), with the per-band time constants (a_s, b_s)
+    of the smearing and (a, b) of the adaptation: forward-masking smoothing into ``ehs``,
+    level and pattern adaptation into ``ep``, modulation into ``mod`` and the reference's
+    average envelope into ``eavg_r``. Every operation in NumPy's order (sums pairwise, as
+    ``np.sum``; cumulative sums left to right), so the result is the array code's to the bit."""
+    n, nc = es.shape[1], es.shape[2]
+    ef, p, pc = np.zeros((2, nc)), np.zeros((2, nc)), np.zeros((2, nc))
+    de, eavg, ee_prev = np.zeros((2, nc)), np.zeros((2, nc)), np.zeros((2, nc))
+    rn, rd, product = np.zeros(nc), np.zeros(nc), np.empty(nc)
+    c_r, c_t = np.zeros(nc + 1), np.zeros(nc + 1)  # cumulative sums of the correction ratios, 0 first
+    for i in range(n):
+        for s in range(2):
+            for k in range(nc):
+                ef[s, k] = a_s[k] * ef[s, k] + b_s[k] * es[s, i, k]           # forward-masking smoothing
+                ehs[s, i, k] = max(ef[s, k], es[s, i, k])
+                p[s, k] = a[k] * p[s, k] + b[k] * ehs[s, i, k]                # level adaptation
+        for k in range(nc):
+            product[k] = math.sqrt(p[1, k] * p[0, k])
+        cl = (pairwise_sum(product) / pairwise_sum(p[1])) ** 2
+        for k in range(nc):
+            epr, ept = ehs[0, i, k], ehs[1, i, k]
+            if cl > 1.0:
+                epr = epr / cl
+            else:
+                ept = ept * cl
+            rn[k] = a[k] * rn[k] + ept * epr                               # pattern adaptation
+            rd[k] = a[k] * rd[k] + epr * epr
+            big = rn[k] >= rd[k]
+            c_r[k + 1] = c_r[k] + (1.0 if big else rn[k] / rd[k])
+            c_t[k + 1] = c_t[k] + (rd[k] / rn[k] if big else 1.0)
+            ep[0, i, k], ep[1, i, k] = epr, ept  # times the correction below, once every ratio is summed
+        for k in range(nc):
+            pc[0, k] = a[k] * pc[0, k] + b[k] * (c_r[hi[k] + 1] - c_r[lo[k]]) / cnt[k]
+            pc[1, k] = a[k] * pc[1, k] + b[k] * (c_t[hi[k] + 1] - c_t[lo[k]]) / cnt[k]
+            ep[0, i, k] *= pc[0, k]
+            ep[1, i, k] *= pc[1, k]
+        for s in range(2):
+            for k in range(nc):                                         # modulation (unsmeared excitation)
+                de[s, k] = a[k] * de[s, k] + b[k] * FSS * abs(ee_all[s, i, k] - ee_prev[s, k])
+                eavg[s, k] = a[k] * eavg[s, k] + b[k] * ee_all[s, i, k]
+                ee_prev[s, k] = ee_all[s, i, k]
+                mod[s, i, k] = de[s, k] / (1.0 + eavg[s, k] / MOD_EAVG_REF)
+        eavg_r[i] = eavg[0]
 
 
 # ---------------------------------------------------------------------------

@@ -52,9 +52,9 @@ from __future__ import annotations
 import functools
 import warnings
 
+import numba
 import numpy as np
 import scipy.fft
-from scipy.signal import sosfilt
 
 from ._batch import as_batch
 from .peaq import outer_middle_ear_db
@@ -119,17 +119,53 @@ def _frame_layout(n_samples: int, sample_rate: float) -> tuple[int, int, int]:
     return frame, n_samples // frame, max_lag
 
 
-def peak_correlation(reference: np.ndarray, estimate: np.ndarray, max_lag: int) -> np.ndarray:
-    """Largest normalised cross-correlation over lags ``-max_lag..max_lag`` of frames (..., N);
-    NaN where either frame is all zeros."""
-    n = reference.shape[-1]
-    n_fft = scipy.fft.next_fast_len(n + max_lag, real=True)
-    spectrum = scipy.fft.rfft(reference, n_fft, axis=-1) * np.conj(scipy.fft.rfft(estimate, n_fft, axis=-1))
+@numba.njit(nogil=True, cache=True)
+def _gammatone_frames(signal, coefficients, n_frames, frame, n_fft):  # pragma: no cover (compiled)
+    """Every channel of the gammatone filterbank on ``signal`` (samples,), cut into ``n_frames``
+    frames of ``frame`` samples, each zero-padded to ``n_fft``: (channels, n_frames, n_fft).
+
+    ``coefficients``: (sections, 6, channels), the second-order sections of
+    :func:`gammatone_sos` with the channel last. Each section runs as ``scipy.signal.sosfilt``
+    runs it (transposed direct form II, its order of operations, zero initial state: the same
+    bits), on all channels per sample, whose independent recurrences then overlap (1.5x
+    sosfilt's speed); a frame of all channels is made in a small block, then copied out channel by channel."""
+    n_sections, _, n_channels = coefficients.shape
+    b0, b1, b2 = coefficients[:, 0].copy(), coefficients[:, 1].copy(), coefficients[:, 2].copy()
+    a1, a2 = coefficients[:, 4].copy(), coefficients[:, 5].copy()  # (sections, channels); a0 = 1
+    z0, z1 = np.zeros((n_sections, n_channels)), np.zeros((n_sections, n_channels))  # the filters' states
+    block = np.empty((frame, n_channels))
+    out = np.zeros((n_channels, n_frames, n_fft))
+    for f in range(n_frames):
+        for j in range(frame):
+            row = block[j]
+            row[:] = signal[f * frame + j]
+            for s in range(n_sections):
+                b0s, b1s, b2s, a1s, a2s, z0s, z1s = b0[s], b1[s], b2[s], a1[s], a2[s], z0[s], z1[s]
+                for c in range(n_channels):
+                    x = row[c]
+                    y = b0s[c] * x + z0s[c]
+                    z0s[c] = b1s[c] * x - a1s[c] * y + z1s[c]
+                    z1s[c] = b2s[c] * x - a2s[c] * y
+                    row[c] = y
+        for c in range(n_channels):
+            for j in range(frame):
+                out[c, f, j] = block[j, c]
+    return out
+
+
+def _peak_correlation(reference: np.ndarray, estimate: np.ndarray, frame: int, max_lag: int) -> np.ndarray:
+    """Largest normalised cross-correlation over lags ``-max_lag..max_lag`` of frames (..., n_fft)
+    whose first ``frame`` samples are the signal and the rest zeros (``n_fft >= frame +
+    max_lag``, so no lag wraps around); NaN where either frame is all zeros."""
+    n_fft = reference.shape[-1]
+    spectrum = scipy.fft.rfft(reference, axis=-1)
+    spectrum *= np.conj(scipy.fft.rfft(estimate, axis=-1))
     circular = scipy.fft.irfft(spectrum, n_fft, axis=-1)  # [l] = sum_n x[n + l] y[n], l mod n_fft
-    lags = np.concatenate([circular[..., : max_lag + 1], circular[..., n_fft - max_lag:]], axis=-1)
-    energy = np.sqrt(np.einsum("...i,...i->...", reference, reference) * np.einsum("...i,...i->...", estimate, estimate))
+    peak = np.maximum(circular[..., : max_lag + 1].max(axis=-1), circular[..., n_fft - max_lag:].max(axis=-1))
+    x, y = reference[..., :frame], estimate[..., :frame]
+    energy = np.sqrt(np.einsum("...i,...i->...", x, x) * np.einsum("...i,...i->...", y, y))
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(energy > 0.0, lags.max(axis=-1) / energy, np.nan)
+        return np.where(energy > 0.0, peak / energy, np.nan)
 
 
 def rnonlin_frames(reference: np.ndarray, estimate: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -140,16 +176,18 @@ def rnonlin_frames(reference: np.ndarray, estimate: np.ndarray, sample_rate: int
         raise ValueError(f"sample_rate must exceed {2 * LOW_HZ:g} Hz, got {sample_rate!r}")
     ref, est, lead = as_batch(reference, estimate)
     frame, n_frames, max_lag = _frame_layout(ref.shape[-1], sample_rate)
+    n_fft = scipy.fft.next_fast_len(frame + max_lag, real=True)
     ref_silent = ~ref[:, : n_frames * frame].reshape(len(ref), n_frames, frame).any(axis=-1)
     est_silent = ~est[:, : n_frames * frame].reshape(len(est), n_frames, frame).any(axis=-1)
     ref = outer_middle_ear(ref, sample_rate)
     est = outer_middle_ear(est, sample_rate)
+    coefficients = np.ascontiguousarray(gammatone_sos(float(sample_rate)).transpose(1, 2, 0))
     values = np.empty((len(ref), N_CHANNELS, n_frames))
-    for channel, sections in enumerate(gammatone_sos(float(sample_rate))):
-        sections = np.array(sections)  # sosfilt needs a writable array
-        x = sosfilt(sections, ref, axis=-1)[:, : n_frames * frame].reshape(len(ref), n_frames, frame)
-        y = sosfilt(sections, est, axis=-1)[:, : n_frames * frame].reshape(len(est), n_frames, frame)
-        values[:, channel] = peak_correlation(x, y, max_lag)
+    for i in range(len(ref)):  # one signal at a time: its frames take 2 x 68 MB at 10 s, 16 kHz
+        x = _gammatone_frames(ref[i], coefficients, n_frames, frame, n_fft)
+        y = _gammatone_frames(est[i], coefficients, n_frames, frame, n_fft)
+        for channel in range(N_CHANNELS):  # one channel's frames at a time stay in the cache
+            values[i, channel] = _peak_correlation(x[channel], y[channel], frame, max_lag)
     values[np.broadcast_to(est_silent[:, None], values.shape)] = 0.0  # the estimate dropped out
     values[np.broadcast_to(ref_silent[:, None], values.shape)] = np.nan  # nothing to compare
     return values.reshape(lead + values.shape[1:])
