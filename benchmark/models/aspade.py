@@ -319,24 +319,30 @@ def _threshold_step(m, padded, z, u, best, best_objective, previous, ids, counts
     i = 0
     while i < m:
         frame, count = ids[i], counts[i]
-        if count == 0:
+        fresh = count == 0
+        if fresh:
             padded[i, :w] = frames[frame]
             z[i] = z0[frame]
             u[i] = 0.0
             best_objective[i] = np.inf
             previous[i] = 0.0
             count = 1
-        else:
-            for j in range(2 * n):
-                u[i, j] = z[i, j] - u[i, j]
-        for j in range(n):
-            re, im = z[i, 2 * j] + u[i, 2 * j], z[i, 2 * j + 1] + u[i, 2 * j + 1]
-            score[j] = re * re + im * im  # |z + u|^2
-        score[0] *= 0.25  # DC halved for ranking
         k = s * (1 + count // r)
+        bound = BOUND * previous[i]
+        candidates = 0  # H_k's candidates, the squares at least `bound`, gathered into `work`
+        for j in range(n):
+            if not fresh:  # u: from the last zbar - u to u + z - zbar
+                u[i, 2 * j], u[i, 2 * j + 1] = z[i, 2 * j] - u[i, 2 * j], z[i, 2 * j + 1] - u[i, 2 * j + 1]
+            re, im = z[i, 2 * j] + u[i, 2 * j], z[i, 2 * j + 1] + u[i, 2 * j + 1]
+            square = re * re + im * im  # |z + u|^2
+            if j == 0:
+                square *= 0.25  # DC halved for ranking
+            score[j] = square
+            work[candidates] = square
+            candidates += square >= bound
         threshold = -1.0  # k past the coefficient count: keep them all
         if k < n:
-            threshold = _kth_largest(score, k, BOUND * previous[i], work)
+            threshold = _kth_largest(score, k, candidates, work)
             previous[i] = threshold
         total, edges = 0.0, 0.0  # ||z - zbar||^2 over the half spectrum; its DC and Nyquist terms
         for j in range(n):
@@ -370,14 +376,11 @@ def _threshold_step(m, padded, z, u, best, best_objective, previous, ids, counts
 
 
 @numba.njit(nogil=True, cache=True)
-def _kth_largest(score, k, bound, work):  # pragma: no cover (compiled)
-    """The k-th largest entry of ``score`` (n,), 1 <= k <= n: a quickselect among the entries
-    ``>= bound`` if at least k are, else among all (``work``: scratch of n)."""
+def _kth_largest(score, k, count, work):  # pragma: no cover (compiled)
+    """The k-th largest entry of ``score`` (n,), 1 <= k <= n, by quickselect in ``work`` (scratch of
+    n) whose first ``count`` entries are the candidates: every entry at least some bound. Among
+    them if at least k are, else among all entries."""
     n = len(score)
-    count = 0
-    for j in range(n):
-        work[count] = score[j]
-        count += score[j] >= bound
     if count < k:
         work[:] = score
         count = n
