@@ -5,11 +5,12 @@ import time
 from typing import Callable
 
 
-def best_of(repeats: int, run: Callable[[], object]) -> float:
-    """The fastest of ``repeats`` wall-clock timings of ``run()``, in seconds."""
+def best_of(repeats: int, run: Callable[[], object], clock: Callable[[], float] = time.perf_counter) -> float:
+    """The fastest of ``repeats`` timings of ``run()``, in seconds of ``clock`` (default wall-clock;
+    ``time.process_time`` for this process's CPU time)."""
     times = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = clock()
         run()
-        times.append(time.perf_counter() - start)
+        times.append(clock() - start)
     return min(times)
