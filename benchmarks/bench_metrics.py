@@ -3,11 +3,12 @@
     OMP_NUM_THREADS=1 python benchmarks/bench_metrics.py [--examples 8]
 
 A batch of synthetic guitar clips (16 kHz, 10 s), each hard-clipped to 1-20 dB input SDR, scored
-as the harness scores a batch (``benchmark.metrics.score``): each metric's CPU seconds per example
+by each default metric's function (``benchmark.metrics.scored()``) on the whole batch, as the
+harness calls them: each metric's CPU seconds per example
 (best of 3; CPU time, which other jobs on the machine change less than wall time), its share of
 the total and its real-time factor. Where the reference implementation a test compares with is
 installed, it runs on the same batch in the same run: museval for SDR, auraloss for the MR mel
-distance (torch, float32, one example at a time, as the harness's docstring describes it).
+distance (torch, float32, one example at a time, as ``mr_mel_distance``'s docstring describes it).
 """
 from __future__ import annotations
 

@@ -18,10 +18,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from benchmark import metrics
 from scipy.signal import sosfilt
 
+from benchmark import metrics
 from benchmark.metrics.rnonlin import N_CHANNELS, _gammatone_frames, erb_space, gammatone_sos, rnonlin, rnonlin_frames
 from peaq_cases import music
 from rnonlin_cases import cases

@@ -61,15 +61,24 @@ def _mel_filterbank(sample_rate: float, n_fft: int, n_mels: int) -> np.ndarray:
     return weights
 
 
-def _mel_spectrogram(x: np.ndarray, n_fft: int, hop: int, win_length: int, pad_mode: str,
-                     filterbank: np.ndarray, magnitude: bool) -> np.ndarray:
+@functools.lru_cache(maxsize=32)
+def _band_bins(sample_rate: float, n_fft: int, n_mels: int) -> tuple[np.ndarray, np.ndarray]:
+    """(first, stop): band m of ``_mel_filterbank(sample_rate, n_fft, n_mels)`` has its non-zero
+    weights on the FFT bins ``first[m] <= k < stop[m]``."""
+    nonzero = _mel_filterbank(sample_rate, n_fft, n_mels) > 0.0
+    return nonzero.argmax(axis=1), nonzero.shape[1] - nonzero[:, ::-1].argmax(axis=1)
+
+
+def _mel_spectrogram(x: np.ndarray, sample_rate: float, n_fft: int, hop: int, win_length: int, n_mels: int,
+                     pad_mode: str, magnitude: bool) -> np.ndarray:
     """Mel spectrogram of each row of x, shape (rows, frames, n_mels): the power |STFT|² projected
-    on ``filterbank``'s bands, or with ``magnitude`` the magnitude ``sqrt(max(|STFT|², MR_EPS))``.
+    on the bands of ``_mel_filterbank(sample_rate, n_fft, n_mels)``, or with ``magnitude`` the
+    magnitude ``sqrt(max(|STFT|², MR_EPS))``.
 
     Centred frames as ``torch.stft(center=True)`` / ``librosa.stft``: the signal is padded
     by n_fft//2 on both sides (``pad_mode`` of ``np.pad``), frame t starts at t·hop, and
     a periodic Hann window of ``win_length`` sits in the middle of each n_fft frame. Computed
-    ``_CHUNK_FRAMES`` frames at a time (each frame alone: the same values as all at once).
+    ``_CHUNK_FRAMES`` frames at a time (each frame on its own: the same values as all at once).
     """
     x = np.pad(x, ((0, 0), (n_fft // 2, n_fft // 2)), mode=pad_mode)
     n_frames = 1 + (x.shape[-1] - n_fft) // hop
@@ -78,9 +87,8 @@ def _mel_spectrogram(x: np.ndarray, n_fft: int, hop: int, win_length: int, pad_m
     window = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(win_length) / win_length)
     # The window sits at the frame start instead of the middle: a circular shift of the
     # n_fft-point DFT input, which leaves |DFT| unchanged.
-    nonzero = filterbank > 0.0
-    first = nonzero.argmax(axis=1)  # each band's non-zero weights: bins first[m] <= k < stop[m]
-    stop = filterbank.shape[1] - nonzero[:, ::-1].argmax(axis=1)
+    filterbank = _mel_filterbank(sample_rate, n_fft, n_mels)
+    first, stop = _band_bins(sample_rate, n_fft, n_mels)
     padded = np.zeros((min(_CHUNK_FRAMES, n_frames), n_fft))  # a chunk of windowed frames, zero-padded
     out = np.empty((len(x), n_frames, len(filterbank)))
     for row in range(len(x)):
@@ -123,9 +131,9 @@ def mel_distance(reference: np.ndarray, estimate: np.ndarray, sample_rate: int) 
     identical signals, symmetric.
     """
     ref, est, lead = as_batch(reference, estimate)
-    fb = _mel_filterbank(sample_rate, MEL_N_FFT, MEL_N_MELS)
     log_ref, log_est = (
-        10.0 * np.log10(_mel_spectrogram(x, MEL_N_FFT, MEL_HOP, MEL_N_FFT, "constant", fb, magnitude=False) + MEL_EPS)
+        10.0 * np.log10(_mel_spectrogram(x, sample_rate, MEL_N_FFT, MEL_HOP, MEL_N_FFT, MEL_N_MELS, "constant",
+                                         magnitude=False) + MEL_EPS)
         for x in (ref, est)
     )
     return unbatch(np.abs(log_ref - log_est).mean(axis=(-2, -1)), lead)
@@ -152,9 +160,8 @@ def mr_mel_distance(reference: np.ndarray, estimate: np.ndarray, sample_rate: in
         raise ValueError(f"mr_mel_distance needs more than 1024 samples, got {ref.shape[-1]}")
     total = np.zeros(len(ref))
     for n_fft, hop, win_length in MR_RESOLUTIONS:
-        fb = _mel_filterbank(sample_rate, n_fft, MR_N_MELS)
-        mag_ref, mag_est = (_mel_spectrogram(x, n_fft, hop, win_length, "reflect", fb, magnitude=True)
-                            for x in (ref, est))
+        mag_ref, mag_est = (_mel_spectrogram(x, sample_rate, n_fft, hop, win_length, MR_N_MELS, "reflect",
+                                             magnitude=True) for x in (ref, est))
         convergence = np.sqrt(np.square(mag_ref - mag_est).sum(axis=(-2, -1)) / np.square(mag_ref).sum(axis=(-2, -1)))
         log_magnitude = np.abs(np.log(mag_est) - np.log(mag_ref)).mean(axis=(-2, -1))
         total += convergence + log_magnitude
