@@ -16,14 +16,14 @@ import pytest
 import soundfile as sf
 from conftest import REPO_ROOT, require_module, require_paper_demo
 
-from benchmark.effects import clip_to_sdr, plain_sdr
+from benchmark.effects import clip_to_sdr, clipping_masks, plain_sdr
 from benchmark.metrics import si_sdr
 from benchmark.harness.submission import NotApplicable
 from benchmark.dataset.synth import synth_guitar
 
 from benchmark.harness.submission import load_model_class
 from benchmark.models import aspade as aspade_module
-from benchmark.models.aspade import aspade, clipping_masks
+from benchmark.models.aspade import aspade
 from benchmark.models.aspade_reference import SURVEY_SDRS, reference_declip
 
 Model = load_model_class(REPO_ROOT / "baselines" / "aspade.py")

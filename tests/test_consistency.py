@@ -1,8 +1,11 @@
 """Clip-consistent network output (benchmark.models.consistency)."""
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
+import soundfile as sf
 import torch
 
 from benchmark.models.consistency import ClipConsistent, clip_consistent
@@ -44,6 +47,25 @@ def test_clipping_level_is_found_per_example_of_a_batch():
         assert mask.sum() > 10
         # a larger estimate is kept exactly where this row (not the batch) is clipped
         np.testing.assert_array_equal(row_doubled, np.where(mask, 2 * row_in, row_in))
+
+
+def test_a_16_bit_file_is_clipped_at_a_level_per_polarity():
+    """Written as 16-bit PCM, clip(g*x, -1, 1) sits at +32767 and -32768 steps: both plateaus are
+    clipped samples, so the clean signal (at the file's scale) is kept there, not the plateau."""
+    clean = synth_guitar(np.random.default_rng(3), 1.0, 16000)
+    clean *= 0.5 / np.max(np.abs(clean))
+    gain = 10.0 ** (20.0 / 20.0)
+    buffer = io.BytesIO()
+    sf.write(buffer, np.clip(gain * clean, -1.0, 1.0), 16000, subtype="PCM_16", format="WAV")
+    buffer.seek(0)
+    stored = sf.read(buffer)[0]
+    assert stored.max() == 32767 / 32768 and stored.min() == -1.0
+    estimate = gain * clean
+    out = clip_consistent(torch.from_numpy(estimate), torch.from_numpy(stored)).numpy()
+    high, low = stored == stored.max(), stored == stored.min()
+    assert high.sum() > 100 and low.sum() > 100
+    np.testing.assert_array_equal(out[high | low], estimate[high | low])  # beyond the plateaus: the estimate
+    np.testing.assert_array_equal(out[~(high | low)], stored[~(high | low)])
 
 
 def test_clamp_passes_the_gradient_straight_through():

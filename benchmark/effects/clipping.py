@@ -101,3 +101,21 @@ def clipped_mask(y, threshold: float | None = None, tolerance: float = CLIP_TOLE
     else:
         level = magnitude.max(axis=-1, keepdims=True, initial=0.0)
     return (magnitude >= level * (1.0 - tolerance)) & (level > 0)
+
+
+def clipping_masks(y, threshold: float | None = None, tolerance: float = CLIP_TOLERANCE):
+    """Masks ``(high, low)`` of the samples clipped at the top and at the bottom, per signal.
+
+    ``y``: (..., samples), a numpy array (computed in float64) or a torch tensor (in its own
+    dtype). Without ``threshold``, each polarity of each signal has its own level: a sample is
+    clipped high when ``y >= max(y) * (1 - tolerance)`` (if ``max(y) > 0``) and clipped low when
+    ``y <= min(y) * (1 - tolerance)`` (if ``min(y) < 0``). Per polarity, because a 16-bit file
+    rarely clips at exactly opposite values: scaled and rounded plateaus sit one step apart
+    (+5618/-5619 in the paper's demo clips; +32767/-32768 at full scale), far more than the
+    tolerance. With ``threshold`` (same units as ``y``), ``y >= threshold*(1 - tolerance)`` and
+    ``y <= -threshold*(1 - tolerance)``.
+    """
+    if type(y).__module__.startswith("torch"):
+        return clipped_mask(y.clamp(min=0), threshold, tolerance), clipped_mask(y.clamp(max=0), threshold, tolerance)
+    y = np.asarray(y, dtype=np.float64)
+    return clipped_mask(np.maximum(y, 0.0), threshold, tolerance), clipped_mask(np.minimum(y, 0.0), threshold, tolerance)

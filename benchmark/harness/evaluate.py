@@ -162,14 +162,19 @@ def _up_to_date(out_dir: Path, submission: Path, manifest: dict, split: str, opt
 def clip_consistent(distorted: np.ndarray, restored: np.ndarray, levels: list[float | None]) -> np.ndarray:
     """Per example (rows of (batch, samples) arrays): does the output agree with its hard-clipped input?
 
-    The clipping level is the row's ``threshold`` (or ``max|input|`` without one). Samples below
-    it (reliable) must be kept within float32 rounding of the level; clipped ones must be at
-    least the level, with the input's sign (within ``CLIP_TOLERANCE``)."""
+    The clipping level is the row's ``threshold``, or without one each polarity's own
+    (``clipping_masks``: ``max`` and ``min`` of the input). Samples below it (reliable) must be
+    kept within float32 rounding of the level; clipped ones must be at least the level, with
+    the input's sign (within ``CLIP_TOLERANCE``)."""
     d, y = distorted.astype(np.float64), restored.astype(np.float64)
-    level = np.array([[t if t is not None and np.isfinite(t) else np.max(np.abs(x))] for t, x in zip(levels, d)])
-    kept = np.abs(y - d) <= np.finfo(np.float32).eps * level
-    above = np.sign(d) * y >= level * (1.0 - CLIP_TOLERANCE)
-    return np.where(clipped_mask(d, level), above, kept).all(axis=-1)
+    known = np.array([[t is not None and np.isfinite(t)] for t in levels])
+    given = np.array([[t if t is not None and np.isfinite(t) else 0.0] for t in levels])
+    top = np.where(known, given, np.maximum(d.max(axis=-1, keepdims=True), 0.0))
+    bottom = np.where(known, given, np.maximum(-d.min(axis=-1, keepdims=True), 0.0))
+    high, low = clipped_mask(np.maximum(d, 0.0), top), clipped_mask(np.minimum(d, 0.0), bottom)
+    kept = np.abs(y - d) <= np.finfo(np.float32).eps * np.maximum(top, bottom)
+    above = np.where(high, y >= top * (1.0 - CLIP_TOLERANCE), -y >= bottom * (1.0 - CLIP_TOLERANCE))
+    return np.where(high | low, above, kept).all(axis=-1)
 
 
 def _finished(path: Path, fad: Embedder | None) -> bool:

@@ -59,7 +59,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 import numpy as np
 
-from ..effects import CLIP_TOLERANCE, clipped_mask
+from ..effects import CLIP_TOLERANCE, clipping_masks
 
 # 1024 samples at 16 kHz: 64 ms, hop 256, the hop the paper's demo outputs hint at (they
 # are offset by 256 samples). Mean SI-SDR on the paper's 28 CEG_HC/ST_HC demo clip/levels
@@ -75,23 +75,6 @@ def window_length(sample_rate: int) -> int:
     """The default frame length in samples: ``WINDOW_SECONDS`` at ``sample_rate`` (Hz),
     rounded to the nearest power of two (1024 at 16 kHz, 2048 at 44.1 kHz)."""
     return 2 ** round(math.log2(WINDOW_SECONDS * sample_rate))
-
-
-def clipping_masks(
-    clipped: np.ndarray, threshold: float | None = None, tolerance: float = CLIP_TOLERANCE
-) -> tuple[np.ndarray, np.ndarray]:
-    """Masks ``(high, low)`` of the samples clipped at the top and at the bottom, per signal.
-
-    ``clipped``: (..., samples). Without ``threshold``, each polarity of each signal has its
-    own level: a sample is clipped high when ``y >= max(y) * (1 - tolerance)`` (if
-    ``max(y) > 0``) and clipped low when ``y <= min(y) * (1 - tolerance)`` (if ``min(y) < 0``).
-    Per polarity, because 16-bit files clip at +32767/32768 but -1: one step apart, far more
-    than the tolerance. With ``threshold`` (same units as ``clipped``), ``y >= threshold*(1 -
-    tolerance)`` and ``y <= -threshold*(1 - tolerance)``. Hard-clipped samples sit exactly at
-    the level, so the tolerance only absorbs float rounding.
-    """
-    y = np.asarray(clipped, dtype=np.float64)
-    return clipped_mask(np.maximum(y, 0.0), threshold, tolerance), clipped_mask(np.minimum(y, 0.0), threshold, tolerance)
 
 
 def aspade(

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from .aspade import clipping_masks
+from ..effects import clipping_masks
 
 SURVEY_SDRS = (1, 3, 5, 7, 10, 15, 20)  # input SDRs of the survey's evaluation protocol, dB
 
