@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
+from conftest import require_paper_demo
 
 from benchmark.models.consistency import ClipConsistent, clip_consistent
 from benchmark.effects import clip_to_sdr, clipped_mask, hard_clip
@@ -66,6 +67,22 @@ def test_a_16_bit_file_is_clipped_at_a_level_per_polarity():
     assert high.sum() > 100 and low.sum() > 100
     np.testing.assert_array_equal(out[high | low], estimate[high | low])  # beyond the plateaus: the estimate
     np.testing.assert_array_equal(out[~(high | low)], stored[~(high | low)])
+
+
+def test_both_plateaus_of_the_paper_demo_inputs_are_clipped_samples():
+    """The paper's clipped demo inputs (16-bit) have plateaus one step apart; both are found."""
+    demo = require_paper_demo()
+    files = sorted((demo / "CEG_HC").glob("*/*/inp.wav")) + sorted((demo / "ST_HC").glob("*/*/inp.wav"))
+    assert len(files) == 28
+    uneven = 0
+    for path in files:
+        stored = torch.from_numpy(sf.read(path)[0])
+        out = clip_consistent(2.0 * stored, stored)  # an estimate beyond both plateaus
+        top, bottom = stored == stored.max(), stored == stored.min()
+        assert top.sum() > 10 and bottom.sum() > 10, path
+        assert torch.equal(out[top | bottom], 2.0 * stored[top | bottom]), path
+        uneven += bool(stored.max() != -stored.min())
+    assert uneven > 0  # the case the per-polarity levels are for
 
 
 def test_clamp_passes_the_gradient_straight_through():
