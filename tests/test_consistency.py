@@ -70,7 +70,7 @@ def test_a_16_bit_file_is_clipped_at_a_level_per_polarity():
 
 
 def test_both_plateaus_of_the_paper_demo_inputs_are_clipped_samples():
-    """The paper's clipped demo inputs (16-bit) have plateaus one step apart; both are found."""
+    """The paper's clipped demo inputs (16-bit) have plateaus 1 to 11 steps apart; both are found."""
     demo = require_paper_demo()
     files = sorted((demo / "CEG_HC").glob("*/*/inp.wav")) + sorted((demo / "ST_HC").glob("*/*/inp.wav"))
     assert len(files) == 28

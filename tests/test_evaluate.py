@@ -409,7 +409,7 @@ def test_clip_consistency_check_of_outputs():
     assert clip_consistent(distorted, restored, [None] * 6).tolist() == [True, True, False, False, False, False]
     near = distorted + np.float32(2e-9) * (~clipped)  # within float32 rounding of the level
     assert clip_consistent(distorted[:1], near[:1], [t]).tolist() == [True]
-    # a 16-bit file clips one step apart (+32767/-32768): without a threshold, each polarity has its level
+    # a 16-bit file clips a step apart at full scale (+32767/-32768): without a threshold, each polarity has its level
     sixteen_bit = np.round(distorted / t * 32768).clip(-32768, 32767)[:2] / 32768
     raised = sixteen_bit * np.where(np.abs(sixteen_bit) >= 32767 / 32768, 2.0, 1.0)
     assert clip_consistent(sixteen_bit, raised, [None] * 2).tolist() == [True, True]

@@ -110,9 +110,9 @@ def clipping_masks(y, threshold: float | None = None, tolerance: float = CLIP_TO
     dtype). Without ``threshold``, each polarity of each signal has its own level: a sample is
     clipped high when ``y >= max(y) * (1 - tolerance)`` (if ``max(y) > 0``) and clipped low when
     ``y <= min(y) * (1 - tolerance)`` (if ``min(y) < 0``). Per polarity, because a 16-bit file
-    rarely clips at exactly opposite values: scaled and rounded plateaus sit one step apart
-    (+5618/-5619 in the paper's demo clips; +32767/-32768 at full scale), far more than the
-    tolerance. With ``threshold`` (same units as ``y``), ``y >= threshold*(1 - tolerance)`` and
+    rarely clips at exactly opposite values: scaled and rounded plateaus sit 1 to 11 steps apart
+    in the paper's 28 clipped demo inputs (+5618/-5619, +2880/-2884; +32767/-32768 at full scale),
+    far more than the tolerance. With ``threshold`` (same units as ``y``), ``y >= threshold*(1 - tolerance)`` and
     ``y <= -threshold*(1 - tolerance)``.
     """
     if type(y).__module__.startswith("torch"):

@@ -167,10 +167,9 @@ def clip_consistent(distorted: np.ndarray, restored: np.ndarray, levels: list[fl
     kept within float32 rounding of the level; clipped ones must be at least the level, with
     the input's sign (within ``CLIP_TOLERANCE``)."""
     d, y = distorted.astype(np.float64), restored.astype(np.float64)
-    known = np.array([[t is not None and np.isfinite(t)] for t in levels])
-    given = np.array([[t if t is not None and np.isfinite(t) else 0.0] for t in levels])
-    top = np.where(known, given, np.maximum(d.max(axis=-1, keepdims=True), 0.0))
-    bottom = np.where(known, given, np.maximum(-d.min(axis=-1, keepdims=True), 0.0))
+    given = np.array([[t if t is not None and np.isfinite(t) else np.nan] for t in levels])
+    top = np.where(np.isnan(given), np.maximum(d.max(axis=-1, keepdims=True), 0.0), given)
+    bottom = np.where(np.isnan(given), np.maximum(-d.min(axis=-1, keepdims=True), 0.0), given)
     high, low = clipped_mask(np.maximum(d, 0.0), top), clipped_mask(np.minimum(d, 0.0), bottom)
     kept = np.abs(y - d) <= np.finfo(np.float32).eps * np.maximum(top, bottom)
     above = np.where(high, y >= top * (1.0 - CLIP_TOLERANCE), -y >= bottom * (1.0 - CLIP_TOLERANCE))

@@ -16,7 +16,7 @@ samples (the clamp passes the gradient as if it were the identity), so that an e
 below the threshold is still pushed up towards a clean peak.
 
 The clipping levels are found from the input alone, as for A-SPADE: per example and polarity
-(``benchmark.effects.clipping_masks``), since the plateaus of a 16-bit file sit one step apart.
+(``benchmark.effects.clipping_masks``), since the plateaus of a 16-bit file sit a few steps apart.
 This holds only for hard clipping (effects with ``hard_clipping`` in ``benchmark.effects.EFFECTS``);
 on overdrive no sample of the input equals the clean signal, so it must not be used there.
 """
