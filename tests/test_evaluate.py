@@ -111,6 +111,31 @@ def test_finished_evaluation_is_reused_until_submission_or_data_change(data, tmp
     assert "reused" not in run(model, data, tmp_path / "r")
 
 
+def test_results_of_another_checkout_do_not_vouch_for_this_ones_weights(data, tmp_path):
+    """The same submission file in two folders, each with its own weights: results made from the
+    first folder (still on disk) are not reused for the second."""
+    body = """
+        from pathlib import Path
+        WEIGHTS = Path(__file__).with_name("weights.txt")
+        class Model:
+            sample_rate = 16000
+            @classmethod
+            def files(cls, task): return [str(WEIGHTS)]
+            def __init__(self, task, device="cpu"): self.gain = float(WEIGHTS.read_text())
+            def __call__(self, x): return x * self.gain
+    """
+    first, second = tmp_path / "checkout-a", tmp_path / "checkout-b"
+    for folder, gain in ((first, "0.5"), (second, "0.25")):
+        folder.mkdir()
+        (folder / "weights.txt").write_text(gain)
+    model_a, model_b = write_submission(first, body), write_submission(second, body)
+    run(model_a, data, tmp_path / "r")
+    assert run(model_a, data, tmp_path / "r").get("reused") is True
+    summary = run(model_b, data, tmp_path / "r")
+    assert "reused" not in summary and summary["files"] == [str((second / "weights.txt").resolve())]
+    assert run(model_b, data, tmp_path / "r").get("reused") is True
+
+
 def test_resampling_when_the_model_rate_differs(data, tmp_path):
     model = write_submission(tmp_path, """
         class Model:

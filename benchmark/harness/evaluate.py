@@ -149,7 +149,7 @@ def _up_to_date(out_dir: Path, submission: Path, manifest: dict, split: str, opt
     opt-in metric asked for (one made with more of them serves too)."""
     try:
         summary = json.loads((out_dir / "summary.json").read_text())
-        files = [submission, *summary.get("files", [])]
+        files = [submission, *_files_beside(submission, summary)]
         made_with = tuple(summary.get("opt_in_metrics", ()))
         if set(opt_in) <= set(made_with) and summary["run_key"] == _run_key(file_sha256(files), manifest, split,
                                                                              made_with):
@@ -157,6 +157,21 @@ def _up_to_date(out_dir: Path, submission: Path, manifest: dict, split: str, opt
     except (OSError, ValueError, KeyError):
         pass
     return None
+
+
+def _files_beside(submission: Path, summary: dict) -> list[Path]:
+    """The files a summary says its submission read, as this submission would read them: a file
+    that lay in or below the summary's submission folder is taken from the same place below this
+    submission's folder (results made in another checkout must not vouch for this one's weights)."""
+    then = Path(summary.get("submission_file", submission)).resolve().parent
+    now = Path(submission).resolve().parent
+    files = []
+    for name in summary.get("files", []):
+        path = Path(name)
+        if path.is_absolute() and path.is_relative_to(then):
+            path = now / path.relative_to(then)
+        files.append(path)
+    return files
 
 
 def clip_consistent(distorted: np.ndarray, restored: np.ndarray, levels: list[float | None]) -> np.ndarray:
