@@ -22,6 +22,7 @@ import pytest
 from benchmark.atomic import TEMP_MARK
 from benchmark.cli import main as bench
 from benchmark.dataset.generate import GenerateError, Options, generate_task
+from benchmark.dataset.shards import record_path
 from benchmark.dataset.verify import verify_task
 from benchmark.executor import ClusterError, LocalExecutor, open_cluster
 from benchmark.harness.evaluate import evaluate
@@ -329,7 +330,7 @@ def test_an_interrupted_driver_resumes_without_redoing_finished_shards(executor,
     # A shard is finished once its record is written; an abandoned unit may have renamed its
     # Parquet file into place and then been refused the record: that shard is made again.
     recorded = {path: stamp for path, stamp in at_kill.items()
-                if path.suffix == ".json" or (out / "slow-od" / ".records" / path.parent.name / f"{path.stem}.json") in at_kill}
+                if path.suffix == ".json" or record_path(out / "slow-od", path.parent.name, path.stem) in at_kill}
     assert any(path.suffix == ".parquet" for path in recorded)
     resumed = generate_task(recipe, out, progress=False, executor=executor)
     assert resumed["rebuilt"] == []

@@ -41,8 +41,8 @@ Checked (``tests/test_rnonlin.py``) against a reference run in GNU Octave: Slane
 ``MakeERBFilters``/``ERBFilterBank`` and a lag-by-lag time-domain correlation
 (``tests/rnonlin_reference.m``, ``tests/rnonlin_octave.py``): within 6.4e-8 on 20 pairs (1.7e-7 on
 the channel means). The filterbank runs in float64 and its frames are kept in float32, where the
-correlations' FFTs run: 1.6-2x faster in all (0.24-0.28 s of CPU per 10 s pair at 16 kHz,
-``benchmarks/bench_metrics.py``), against 2e-13 with float64 throughout; the board's tolerance
+correlations' FFTs run: 1.6-2.1x faster in all (0.19-0.28 s of CPU per 10 s pair at 16 kHz,
+``benchmarks/bench_metrics.py``; 0.40-0.56 s before), against 2e-13 with float64 throughout; the board's tolerance
 for R_nonlin is 1e-3.
 Against [Z21] (P. Zaviska et al., "A survey and an extensive evaluation of popular audio
 declipping methods", IEEE JSTSP 15(1), 2021; rajmic/declipping2020_codes): the mean over its ten
