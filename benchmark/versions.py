@@ -16,8 +16,20 @@ def package_versions() -> dict[str, str]:
     import pyarrow
     import scipy
 
-    return {"benchmark": __version__, "numpy": numpy.__version__, "scipy": scipy.__version__,
-            "pyarrow": pyarrow.__version__, "python": sys.version.split()[0]}
+    return {"benchmark": __version__, "numpy": numpy.__version__, "numpy_simd": numpy_simd(),
+            "scipy": scipy.__version__, "pyarrow": pyarrow.__version__, "python": sys.version.split()[0]}
+
+
+def numpy_simd() -> list[str]:
+    """The SIMD targets NumPy dispatches to on this CPU (e.g. ``["X86_V3"]``: AVX2; ``X86_V4``:
+    AVX-512). Recorded beside generated data because NumPy's float64 ``exp``, ``sin``, ``cos``,
+    ``log`` and ``tanh`` have a loop per target (measured with NumPy 2.4.6: ``tanh``'s AVX2 loop
+    and its baseline one differ in the last bit on random inputs), so bytes may depend on it."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+    except ImportError:  # NumPy's private module moved: record nothing rather than fail
+        return []
+    return [target for target in __cpu_dispatch__ if __cpu_features__.get(target)]
 
 
 def cpu_model() -> str:

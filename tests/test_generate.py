@@ -24,6 +24,7 @@ from benchmark.paths import recipes_dir
 from benchmark.dataset.recipes import RecipeError, get_recipe, parse_recipe
 from benchmark.dataset.shards import read_shard
 from benchmark.dataset.verify import verify_task
+from benchmark.versions import numpy_simd
 from conftest import require_binary, small_recipe
 
 
@@ -152,6 +153,7 @@ def test_shards_and_manifest_are_readable_without_our_code(tmp_path):
     task_dir = tmp_path / "tiny-od"
     manifest = json.loads((task_dir / "manifest.json").read_text())
     assert manifest["recipe"]["name"] == "tiny-od" and manifest["versions"]["numpy"] == np.__version__
+    assert manifest["versions"]["numpy_simd"] == numpy_simd()  # the CPU's SIMD level (NumPy's float64 loops)
     assert manifest["splits"]["test"]["examples"] == 14 and manifest["splits"]["train"]["examples"] == 6
     assert manifest["hours"] == pytest.approx((6 * 1.0 + 2 * 1.5 + 14 * 2.0) / 3600, abs=1e-6)
     frames = [pd.read_parquet(task_dir / s["file"]) for s in manifest["splits"]["test"]["shards"]]
