@@ -10,7 +10,7 @@ from pathlib import Path
 __version__ = "0.1.0"
 
 
-def package_versions() -> dict[str, str]:
+def package_versions() -> dict[str, str | list[str]]:
     """This package's version and those of the libraries that compute its bytes and numbers."""
     import numpy
     import pyarrow
@@ -22,7 +22,7 @@ def package_versions() -> dict[str, str]:
 
 def numpy_simd() -> list[str]:
     """The SIMD targets NumPy dispatches to on this CPU (e.g. ``["X86_V3"]``: AVX2; ``X86_V4``:
-    AVX-512). Recorded beside generated data because NumPy's float64 ``exp``, ``sin``, ``cos``,
+    AVX-512). Recorded beside generated data and results because NumPy's float64 ``exp``, ``sin``, ``cos``,
     ``log`` and ``tanh`` have a loop per target (measured with NumPy 2.4.6: ``tanh``'s AVX2 loop
     and its baseline one differ in the last bit on random inputs), so bytes may depend on it."""
     try:
