@@ -40,7 +40,7 @@ FORMAT_VERSION = 2
 _FORMAT_1_FILES = ("*/part-*.json", f"{WAV_DIR}/*/part-*.csv", f"{WAV_DIR}/metadata.csv")
 # Bumped whenever the same recipe starts to give other audio (a change to the synthesizer,
 # an effect or how segments are drawn): shards of another version are never reused.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3  # 3: every zero stored as +0.0 (positive_zeros)
 _STREAM_LEVEL, _STREAM_PARAMS = 1, 3  # rng streams (0 and 2 draw segments, see sources/segments.py)
 
 
@@ -94,6 +94,12 @@ def clips_needed(recipe: Recipe, split: str, limit: int | None) -> int:
     return math.ceil(examples / len(recipe.effect.grid)) if recipe.splits[split].levels == "grid" else examples
 
 
+def positive_zeros(x: np.ndarray) -> np.ndarray:
+    """``x`` with every zero as +0.0. The sign of a sample rounded to zero follows the last bit
+    of the C library's or NumPy's math (exp, sin, pow ...), which differs between machines."""
+    return x + x.dtype.type(0.0)
+
+
 def make_example(recipe: Recipe, source, split: str, index: int, options: Options) -> tuple[Example, Skipped]:
     """One example as a row dict, and what was skipped to find its clean clip (counted once
     per clip: with a clip's first grid level)."""
@@ -109,11 +115,11 @@ def make_example(recipe: Recipe, source, split: str, index: int, options: Option
     if spec.levels == "grid" and index % len(recipe.effect.grid):
         skipped = Skipped()
     peak = np.max(np.abs(segment.audio))
-    clean = (segment.audio * (recipe.peak / peak)).astype(np.float32)
+    clean = positive_zeros((segment.audio * (recipe.peak / peak)).astype(np.float32))
     params = {**recipe.effect.fixed, **drawn_params(recipe, split, clip), recipe.effect.level: level}
     distorted, threshold = apply_effect(recipe.effect.name, clean.astype(np.float64), params,
                                         recipe.sample_rate, options.backend)
-    distorted = distorted.astype(np.float32)
+    distorted = positive_zeros(distorted.astype(np.float32))
     row: Example = {
         "id": example_id(split, index),
         "task": recipe.name,

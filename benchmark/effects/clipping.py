@@ -7,6 +7,7 @@ import numpy as np
 import scipy.optimize
 
 from ._checks import as_mono, check_range
+from .decibels import db_to_amplitude, db_to_power, power_to_db
 from .ordered_sum import ordered_sum
 
 def hard_clip(x: np.ndarray, gain_db: float) -> np.ndarray:
@@ -18,7 +19,7 @@ def hard_clip(x: np.ndarray, gain_db: float) -> np.ndarray:
     """
     x = as_mono(x)
     gain_db = check_range("gain_db", gain_db, 0.0, 100.0)
-    threshold = 10.0 ** (-gain_db / 20.0)
+    threshold = db_to_amplitude(-gain_db)
     return np.clip(x, -threshold, threshold)
 
 
@@ -26,20 +27,21 @@ def soft_clip(x: np.ndarray, gain_db: float) -> np.ndarray:
     """Scale-preserving tanh soft clipping: ``tanh(g*x)/g`` with ``g = 10**(gain_db/20)``."""
     x = as_mono(x)
     gain_db = check_range("gain_db", gain_db, 0.0, 100.0)
-    gain = 10.0 ** (gain_db / 20.0)
+    gain = db_to_amplitude(gain_db)
     return np.tanh(gain * x) / gain
 
 
 def plain_sdr(reference: np.ndarray, estimate: np.ndarray) -> float:
     """Plain SDR in dB over the whole signal: 10*log10(sum(s^2) / sum((s_hat - s)^2)).
 
-    The sums are :func:`ordered_sum`'s, so the value is the same bits on any machine.
+    The sums are :func:`ordered_sum`'s and the logarithm :func:`decibels.power_to_db`'s, so the
+    value is the same bits on any machine.
     """
     reference = np.asarray(reference, dtype=np.float64)
     error = ordered_sum((np.asarray(estimate, dtype=np.float64) - reference) ** 2)
     if error == 0:
         return math.inf
-    return 10.0 * math.log10(ordered_sum(reference**2) / error)
+    return power_to_db(ordered_sum(reference**2) / error)
 
 
 def clip_to_sdr(x: np.ndarray, sdr_db: float, tolerance_db: float = 0.01) -> tuple[np.ndarray, float]:
@@ -58,7 +60,7 @@ def clip_to_sdr(x: np.ndarray, sdr_db: float, tolerance_db: float = 0.01) -> tup
     energy = ordered_sum(magnitude**2)
     if energy == 0:
         raise ValueError("cannot clip an all-zero signal to a target SDR")
-    target_error = energy / 10.0 ** (sdr_db / 10.0)
+    target_error = energy / db_to_power(sdr_db)
     clipped_part = magnitude[: np.searchsorted(-magnitude, 0.0)]  # the non-zero magnitudes
 
     def excess(threshold: float) -> float:
@@ -67,7 +69,7 @@ def clip_to_sdr(x: np.ndarray, sdr_db: float, tolerance_db: float = 0.01) -> tup
 
     upper = 0.99 * float(magnitude[0])
     if excess(upper) > 0:
-        reachable = 10.0 * math.log10(energy / (excess(upper) + target_error))
+        reachable = power_to_db(energy / (excess(upper) + target_error))
         raise ValueError(
             f"sdr_db={sdr_db} is above the SDR of clipping at 0.99*peak ({reachable:.2f} dB) for this signal"
         )

@@ -16,6 +16,7 @@ import numpy as np
 
 from . import pedals
 from .clipping import clip_to_sdr, hard_clip, soft_clip
+from .decibels import db_to_amplitude
 from .overdrive import sox_overdrive
 
 
@@ -62,7 +63,7 @@ def _sox_overdrive(x: np.ndarray, sample_rate: int, **params) -> tuple[np.ndarra
 
 
 def _hard_clip(x: np.ndarray, sample_rate: int, gain_db: float) -> tuple[np.ndarray, float]:
-    return hard_clip(x, gain_db), 10.0 ** (-gain_db / 20.0)
+    return hard_clip(x, gain_db), db_to_amplitude(-gain_db)
 
 
 def _soft_clip(x: np.ndarray, sample_rate: int, gain_db: float) -> tuple[np.ndarray, None]:
@@ -75,7 +76,7 @@ def _clip_to_sdr(x: np.ndarray, sample_rate: int, sdr_db: float) -> tuple[np.nda
 
 def _pedalboard(function: Callable[..., np.ndarray]) -> Callable[..., tuple[np.ndarray, float | None]]:
     def run(x: np.ndarray, sample_rate: int, **params) -> tuple[np.ndarray, float | None]:
-        threshold = 10.0 ** (params["threshold_db"] / 20.0) if "threshold_db" in params else None
+        threshold = db_to_amplitude(params["threshold_db"]) if "threshold_db" in params else None
         return function(x, sample_rate=sample_rate, **params), threshold
     return run
 
