@@ -14,17 +14,15 @@ from __future__ import annotations
 
 import argparse
 import runpy
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 
 from benchmark.dataset.synth import synth_guitar
 from benchmark.effects import clip_to_sdr
 from benchmark.metrics import rnonlin
-from timing import best_of
+from timing import best_of, timed_on_wavs
 
 # the Octave runner lives beside its driver, tests/rnonlin_reference.m
 run_octave = runpy.run_path(str(Path(__file__).resolve().parents[1] / "tests" / "rnonlin_octave.py"))["run_octave"]
@@ -53,13 +51,8 @@ def main() -> None:
     batch_ref, batch_est = np.stack([clean] * 8), np.stack([clipped] * 8)
     t_batch = best_of(3, lambda: rnonlin(batch_ref, batch_est, RATE))
 
-    with tempfile.TemporaryDirectory() as folder:
-        folder = Path(folder)
-        sf.write(folder / "ref.wav", clean, RATE, subtype="DOUBLE")
-        sf.write(folder / "test.wav", clipped, RATE, subtype="DOUBLE")
-        start = time.perf_counter()
-        octave = run_octave(args.auditory_toolbox.resolve(), folder / "ref.wav", folder / "test.wav", folder / "out.txt")
-        t_octave_wall = time.perf_counter() - start
+    toolbox = args.auditory_toolbox.resolve()
+    octave, t_octave_wall = timed_on_wavs(lambda ref, test, out: run_octave(toolbox, ref, test, out), clean, clipped, RATE)
 
     print(f"R_nonlin of a {SECONDS:g} s guitar clip at {RATE} Hz clipped to 5 dB SDR: ours {ours:.12f}, "
           f"Octave {octave['R']:.12f}, |diff| {abs(ours - octave['R']):.1e}")

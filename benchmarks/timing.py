@@ -1,8 +1,13 @@
 """Timing helper shared by the speed scripts in this folder."""
 from __future__ import annotations
 
+import tempfile
 import time
+from pathlib import Path
 from typing import Callable
+
+import numpy as np
+import soundfile as sf
 
 
 def best_of(repeats: int, run: Callable[[], object], clock: Callable[[], float] = time.perf_counter) -> float:
@@ -14,3 +19,16 @@ def best_of(repeats: int, run: Callable[[], object], clock: Callable[[], float] 
         run()
         times.append(clock() - start)
     return min(times)
+
+
+def timed_on_wavs(run: Callable[[Path, Path, Path], dict], reference: np.ndarray, estimate: np.ndarray,
+                  sample_rate: int) -> tuple[dict, float]:
+    """Write a pair as float64 WAVs (``sample_rate`` Hz) in a temporary folder and call
+    ``run(reference_wav, estimate_wav, out_txt)`` (a reference tool's runner): (its result, wall seconds)."""
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        sf.write(folder / "ref.wav", reference, sample_rate, subtype="DOUBLE")
+        sf.write(folder / "test.wav", estimate, sample_rate, subtype="DOUBLE")
+        start = time.perf_counter()
+        result = run(folder / "ref.wav", folder / "test.wav", folder / "out.txt")
+        return result, time.perf_counter() - start

@@ -26,7 +26,6 @@ import soundfile as sf
 from scipy.signal import resample_poly
 
 from benchmark.metrics.peaq import MOV_NAMES, peaq_basic
-from peaq_cases import FS, cases, to_pcm16
 
 FIXTURE = Path(__file__).resolve().parent / "data" / "peaq_pqevalaudio.json"
 QUANTITIES = ("ODG", "DI") + MOV_NAMES
@@ -34,6 +33,7 @@ QUANTITIES = ("ODG", "DI") + MOV_NAMES
 
 def write_wav(path, x, subtype):
     """Write a 48 kHz mono WAV; returns the float samples as Octave will read them."""
+    from peaq_cases import FS, to_pcm16  # here, so that benchmarks/bench_peaq.py can load run_octave alone
     if subtype == "PCM_16":
         q, xf = to_pcm16(x)
         sf.write(path, q, FS, subtype="PCM_16")
@@ -74,6 +74,7 @@ def main():
     ap.add_argument("--pqevalaudio", required=True, type=Path, help="PQevalAudio's folder, with run_pq.m")
     ap.add_argument("--out", type=Path, help="where the WAV pairs go (default: a temporary folder)")
     args = ap.parse_args()
+    from peaq_cases import FS, cases
     out = args.out or Path(tempfile.mkdtemp())
     out.mkdir(parents=True, exist_ok=True)
 
