@@ -1,5 +1,5 @@
 """Wall and CPU time of ``bench run`` from scratch, in this checkout and at an earlier revision
-(run by hand, on a machine with nothing else running; about 25 minutes on 2 cores).
+(run by hand, on a machine with nothing else running; about 32 minutes on 2 cores).
 
     python benchmarks/bench_run.py [--against 892ccd8] [--workdir /tmp/bench-run] [--skip-earlier]
 
