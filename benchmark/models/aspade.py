@@ -335,14 +335,17 @@ def _threshold_step(m, padded, z, u, best, best_objective, previous, ids, counts
                 work[:] = score
                 threshold = _kth_largest(work, n, k)
             previous[i] = threshold
-        edges = _shrink(zi, ui, score, threshold, 0)  # ||z - zbar||^2 over the half spectrum: DC ...
-        total = edges
-        for j in range(1, w):
-            total += _shrink(zi, ui, score, threshold, j)
-        last = _shrink(zi, ui, score, threshold, w)  # ... and Nyquist, which the full spectrum has once
-        total += last
-        edges += last
-        objective = math.sqrt(2.0 * total - edges)  # the full spectrum has the other bins twice
+        for j in range(n):  # zbar = z + u where kept, else 0; u = zbar - u; work: |z - zbar|^2
+            re, im = zi[2 * j] + ui[2 * j], zi[2 * j + 1] + ui[2 * j + 1]
+            kept = score[j] >= threshold
+            re, im = (re if kept else 0.0), (im if kept else 0.0)  # zbar
+            dre, dim = zi[2 * j] - re, zi[2 * j + 1] - im
+            ui[2 * j], ui[2 * j + 1] = re - ui[2 * j], im - ui[2 * j + 1]
+            work[j] = dre * dre + dim * dim
+        total = 0.0  # ||z - zbar||^2 over the half spectrum, summed in order
+        for j in range(n):
+            total += work[j]
+        objective = math.sqrt(2.0 * total - (work[0] + work[w]))  # the full spectrum has DC and Nyquist once
         if objective <= best_objective[i]:
             best_objective[i] = objective
             best[i] = padded[i, :w]
@@ -361,17 +364,6 @@ def _threshold_step(m, padded, z, u, best, best_objective, previous, ids, counts
             best_objective[i], previous[i] = best_objective[m], previous[m]
             padded[i, :w], best[i], z[i], u[i] = padded[m, :w], best[m], z[m], u[m]
     return m, head
-
-
-@numba.njit(nogil=True, cache=True, inline="always")
-def _shrink(z, u, score, threshold, j):  # pragma: no cover (compiled)
-    """Bin j: zbar = z + u where kept, else 0; u = zbar - u; returns |z - zbar|^2."""
-    re, im = z[2 * j] + u[2 * j], z[2 * j + 1] + u[2 * j + 1]
-    kept = score[j] >= threshold
-    re, im = (re if kept else 0.0), (im if kept else 0.0)  # zbar
-    dre, dim = z[2 * j] - re, z[2 * j + 1] - im
-    u[2 * j], u[2 * j + 1] = re - u[2 * j], im - u[2 * j + 1]
-    return dre * dre + dim * dim
 
 
 @numba.njit(nogil=True, cache=True)
