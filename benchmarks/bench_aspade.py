@@ -24,7 +24,6 @@ import argparse
 import importlib.util
 import os
 import platform
-import time
 
 import numpy as np
 
@@ -32,18 +31,9 @@ from benchmark.dataset.synth import synth_guitar
 from benchmark.effects import clip_to_sdr, plain_sdr
 from benchmark.models.aspade import aspade, window_length
 from benchmark.models.aspade_reference import SURVEY_SDRS, reference_declip
+from timing import fastest_call
 
 SAMPLE_RATE = 16000
-
-
-def timed(function, *args, repeats: int = 1, **kwargs) -> tuple[np.ndarray, float, float]:
-    """(result, wall-clock seconds, CPU seconds) of the fastest of ``repeats`` calls (by wall-clock)."""
-    runs = []
-    for _ in range(repeats):
-        wall, cpu = time.perf_counter(), time.process_time()
-        result = function(*args, **kwargs)
-        runs.append((time.perf_counter() - wall, time.process_time() - cpu))
-    return (result, *min(runs))
 
 
 def fft_library() -> str:
@@ -70,9 +60,9 @@ def main() -> None:
     aspade(clip_to_sdr(clean[:SAMPLE_RATE], args.sdr)[0], SAMPLE_RATE, window=window)  # warm-up: FFT plans, threads
     if not args.no_reference:
         clipped = clip_to_sdr(clean, args.sdr)[0]
-        batched = {threads: timed(aspade, clipped, SAMPLE_RATE, window=window, threads=threads, repeats=args.repeats)
+        batched = {threads: fastest_call(args.repeats, lambda t=threads: aspade(clipped, SAMPLE_RATE, window=window, threads=t))
                    for threads in sorted({1, os.cpu_count() or 1})}
-        reference, *reference_seconds = timed(reference_declip, clipped, window, repeats=args.repeats)
+        reference, *reference_seconds = fastest_call(args.repeats, lambda: reference_declip(clipped, window))
         difference = max(np.max(np.abs(restored - reference)) for restored, *_ in batched.values())
         print(f"\ninput SDR {args.sdr:g} dB, FFTs: {fft_library()}, "
               f"max |batched - frame by frame| = {difference:.1e}")
@@ -86,7 +76,7 @@ def main() -> None:
     print("|---:|---:|---:|---:|---:|")
     for sdr_db in SURVEY_SDRS:
         clipped = clip_to_sdr(clean, sdr_db)[0]
-        restored, wall, cpu = timed(aspade, clipped, SAMPLE_RATE, window=window)
+        restored, wall, cpu = fastest_call(1, lambda: aspade(clipped, SAMPLE_RATE, window=window))
         gain = plain_sdr(clean, restored) - plain_sdr(clean, clipped)
         factors = f"{args.seconds / wall:.2f}x, {args.seconds / cpu:.2f}x"
         print(f"| {sdr_db} | {wall:.1f} | {cpu:.1f} | {factors} | {gain:.2f} |", flush=True)
