@@ -184,6 +184,24 @@ def test_demucs_valid_length():
         assert valid >= length
         assert model.valid_length(valid) == valid  # a valid length stays valid
 
+def test_demucs_refinement_head_starts_as_demucs_and_learns_sample_detail():
+    plain, refined = build("demucs"), build("demucs", "small-refine")
+    x = audio(2, 3001)
+    with torch.no_grad():
+        assert torch.equal(refined.eval()(x), plain.eval()(x))  # zero-initialised head, same seeded body
+    target = torch.sign(x) * x.abs().sqrt()  # a memoryless nonlinearity, sample by sample
+    optimiser = torch.optim.Adam(refined.refine.parameters(), lr=1e-2)
+    refined.train()
+    before = F.mse_loss(refined(x), target).item()
+    for _ in range(30):
+        optimiser.zero_grad()
+        loss = F.mse_loss(refined(x), target)
+        loss.backward()
+        optimiser.step()
+    assert loss.item() < 0.5 * before  # the head alone moves the output towards it
+    for length in (1, 2, 100):
+        assert refined.eval()(audio(1, length)).shape == (1, length)
+
 
 # ---------------------------------------------------------------- Wave-U-Net
 
