@@ -57,6 +57,11 @@ def _dc_blocker(step: np.ndarray) -> np.ndarray:
     return pd.Series(step, copy=False).ewm(com=199.0).sum().to_numpy()
 
 
+def sox_gain(gain_db: float) -> float:
+    """SoX's ``dB_to_linear`` of a gain in dB, through libm (the same bits as the binary's)."""
+    return math.exp(gain_db * math.log(10.0) * 0.05)
+
+
 def sox_overdrive(x: np.ndarray, gain_db: float, colour: float = 20.0) -> np.ndarray:
     """SoX 14.4.2 ``overdrive gain_db colour``, bit-exact with the ``sox`` binary.
 
@@ -71,7 +76,7 @@ def sox_overdrive(x: np.ndarray, gain_db: float, colour: float = 20.0) -> np.nda
     x = as_mono(x)
     gain_db = check_range("gain_db", gain_db, 0.0, 100.0)
     colour = check_range("colour", colour, 0.0, 100.0)
-    gain = math.exp(gain_db * math.log(10.0) * 0.05)  # SoX's dB_to_linear, through libm
+    gain = sox_gain(gain_db)
     out = np.empty_like(x)
     size = min(x.size, _BLOCK)
     t, d = np.empty(size), np.empty(size)  # work arrays, reused by every block

@@ -10,12 +10,11 @@ saturated at full scale (``|y| = 1``) lose information.
 """
 from __future__ import annotations
 
-import math
-
 import numba
 import numpy as np
 
 from ._checks import as_mono, check_range
+from .overdrive import sox_gain
 
 
 @numba.njit(cache=True, nogil=True)
@@ -55,7 +54,7 @@ def invert_sox_overdrive(y: np.ndarray, gain_db: float, colour: float = 20.0) ->
     y = as_mono(y)
     gain_db = check_range("gain_db", gain_db, 0.0, 100.0)
     colour = check_range("colour", colour, 0.0, 100.0)
-    gain = math.exp(gain_db * math.log(10.0) * 0.05)
+    gain = sox_gain(gain_db)
     if gain == 1.0:  # SoX drops the effect from the chain
         return y.copy()
     return _invert(np.ascontiguousarray(y, dtype=np.float64), gain, colour / 200.0)
