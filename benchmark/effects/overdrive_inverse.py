@@ -14,12 +14,12 @@ import numba
 import numpy as np
 
 from ._checks import as_mono, check_range
-from .overdrive import sox_gain
+from .overdrive import DC_POLE, DRY, SATURATION, WET, sox_gain
 
 
 @numba.njit(cache=True, nogil=True)
 def _soft_clip(d: float) -> float:  # pragma: no cover (compiled)
-    return -2.0 / 3.0 if d < -1.0 else 2.0 / 3.0 if d > 1.0 else d - d * d * d * (1.0 / 3.0)
+    return -SATURATION if d < -1.0 else SATURATION if d > 1.0 else d - d * d * d * (1.0 / 3.0)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -27,19 +27,19 @@ def _invert(y: np.ndarray, gain: float, bias: float) -> np.ndarray:  # pragma: n
     x = np.empty_like(y)
     shaped, blocked = 0.0, 0.0  # d[n-1] and b[n-1]: SoX starts both at zero
     for n in range(y.size):
-        rest = y[n] - 0.75 * (0.995 * blocked - shaped)  # = 0.5 x + 0.75 f(g x + c)
-        low, high = 2.0 * rest - 1.0, 2.0 * rest + 1.0  # |f| <= 2/3 bounds the root
+        rest = y[n] - WET * (DC_POLE * blocked - shaped)  # = DRY x + WET f(g x + c)
+        low, high = (rest - WET * SATURATION) / DRY, (rest + WET * SATURATION) / DRY  # |f| <= 2/3 bounds the root
         while True:
             middle = 0.5 * (low + high)
             if middle <= low or middle >= high:
                 break
-            if 0.5 * middle + 0.75 * _soft_clip(gain * middle + bias) < rest:
+            if DRY * middle + WET * _soft_clip(gain * middle + bias) < rest:
                 low = middle
             else:
                 high = middle
         x[n] = low
         now = _soft_clip(gain * low + bias)
-        blocked = now - shaped + 0.995 * blocked
+        blocked = now - shaped + DC_POLE * blocked
         shaped = now
     return x
 
