@@ -3,7 +3,8 @@
 ``bench run`` and ``bench check`` evaluate them in this order; the board shows their display
 names and draws each in its own colour (the same on every task), in this order. A new baseline is one file in ``baselines/`` and one entry here. ``kind`` says what a
 baseline needs and how it is shown: ``input`` (the distorted input itself), ``oracle`` (sees
-the clean target, never ranked), ``declipper`` (hard-clipping tasks only), ``network`` (needs
+the clean target, never ranked), ``declipper`` (hard-clipping tasks only), ``inverter``
+(SoX-overdrive tasks only: knows the effect's form), ``network`` (needs
 the checkpoint ``baselines/checkpoints/NAME/TASK.pt``; NAME is its key in
 ``benchmark.models.NETWORKS``).
 """
@@ -20,7 +21,7 @@ class Baseline:
     name: str  # results folder name (and network registry name for a network)
     file: str  # the submission file in baselines/
     display: str  # its name on the board
-    kind: str  # "input", "oracle", "declipper" or "network"
+    kind: str  # "input", "oracle", "declipper", "inverter" or "network"
 
     def has_what_it_needs(self, task: str) -> bool:
         """A network needs its checkpoint for the task (``baselines/checkpoints/NAME/TASK.pt``); the others nothing."""
@@ -31,6 +32,7 @@ BASELINES = {b.name: b for b in (
     Baseline("passthrough", "passthrough.py", "distorted input", "input"),
     Baseline("oracle_irm", "oracle_irm.py", "IRM", "oracle"),
     Baseline("aspade", "aspade.py", "A-SPADE", "declipper"),
+    Baseline("sox_inverse", "sox_inverse.py", "SoX overdrive inverse", "inverter"),
     Baseline("demucs", "demucs.py", "Demucs v2", "network"),
     Baseline("waveunet", "waveunet.py", "Wave-U-Net", "network"),
     Baseline("crafx", "crafx.py", "CRAFX", "network"),

@@ -1,15 +1,16 @@
 """How far SoX overdrive (task A) can be undone by inverting it: a bound for the networks.
 
-``invert_sox_overdrive`` undoes the effect sample by sample given its gain. Scored here (SI-SDR,
-dB) on the paper's CEG_OD demo inputs (16-bit files; gain from the folder name, colour 0) and
-on a generated task's split (the gain stored with each example), each with the true gain and
-with a blind one. The demo inputs were scaled after the effect (by 0.23-0.28 on ``mel1``), so
-they are divided by the scale that fits our reproduction of the input from the clean clip
-(``reproduce_input``, least squares) first: an oracle of the output level, printed. The blind gain is the gain in [20, 50] dB whose inverse is smoothest (least energy of the
-second difference), a 1 dB grid then golden-section search. Prints a table per source
-and the means.
+``invert_sox_overdrive`` undoes the effect sample by sample given its gain; ``blind_sox_inverse``
+(the ``sox_inverse`` baseline) estimates the gain and the output level from the input alone.
+Scored here (SI-SDR, dB) on the paper's CEG_OD demo inputs (16-bit files; gain from the folder
+name, colour 0) and on a generated task's split (the gain stored with each example). The demo
+inputs were scaled after the effect (by 0.23-0.44), so the true-gain inverse divides them by
+the scale that fits our reproduction of the input from the clean clip (``reproduce_input``,
+least squares) first: an oracle of the output level, printed beside the blind estimate. With
+``--levels``, each generated example is scaled by a seeded level in [0.2, 1] first (how the
+blind estimator's choices were made, on ``sampled-od`` val). Prints a table per source and the means.
 
-    python benchmarks/overdrive_inverse.py [--demo-dir ../shared/paper-demo] [--data data --task sampled-od --split val --examples 8]
+    python benchmarks/overdrive_inverse.py [--demo-dir ../shared/paper-demo] [--data data --task sampled-od --split val --examples 8 --levels]
 """
 from __future__ import annotations
 
@@ -22,46 +23,27 @@ import soundfile as sf
 from benchmark.dataset.shards import load_manifest, read_examples
 from benchmark.effects import invert_sox_overdrive
 from benchmark.metrics import si_sdr
+from benchmark.models.sox_inverse import blind_sox_inverse
 from benchmark.report.paper_demo import reproduce_input
 
-GAINS_DB = (20.0, 50.0)  # the tasks' range of drive
-
-
-def roughness(x: np.ndarray) -> float:
-    return float(np.sum(np.diff(x, 2) ** 2))
-
-
-def blind_gain(y: np.ndarray, colour: float) -> float:
-    """The gain (dB) in GAINS_DB whose inverse of ``y`` is smoothest."""
-    cost = lambda gain_db: roughness(invert_sox_overdrive(y, gain_db, colour))  # noqa: E731
-    grid = np.arange(GAINS_DB[0], GAINS_DB[1] + 1e-9, 1.0)
-    best = int(np.argmin([cost(g) for g in grid]))
-    low, high = grid[max(best - 1, 0)], grid[min(best + 1, len(grid) - 1)]
-    for _ in range(25):
-        a, b = low + 0.382 * (high - low), low + 0.618 * (high - low)
-        if cost(a) < cost(b):
-            high = b
-        else:
-            low = a
-    return 0.5 * (low + high)
+LEVELS = (0.2, 1.0)  # --levels: the range of output levels drawn for generated examples
 
 
 def score(clean: np.ndarray, distorted: np.ndarray, gain_db: float, colour: float, scale: float = 1.0) -> dict[str, float]:
-    """SI-SDR (dB) of the input and of its inverses; ``distorted / scale`` is the effect's output."""
-    input_sdr = float(si_sdr(clean, distorted))
-    distorted = distorted / scale
-    blind = blind_gain(distorted, colour)
-    return {"gain_db": gain_db, "scale": scale, "input": input_sdr,
-            "inverse": float(si_sdr(clean, invert_sox_overdrive(distorted, gain_db, colour))),
-            "blind_gain_db": blind, "blind": float(si_sdr(clean, invert_sox_overdrive(distorted, blind, colour)))}
+    """SI-SDR (dB) of the input, of its inverse with the true gain and ``distorted / scale`` as
+    the effect's output, and of the blind inverse (``blind_sox_inverse``: gain and level estimated)."""
+    blind = blind_sox_inverse(distorted, colour)
+    return {"gain_db": gain_db, "scale": scale, "input": float(si_sdr(clean, distorted)),
+            "inverse": float(si_sdr(clean, invert_sox_overdrive(distorted / scale, gain_db, colour))),
+            "blind_gain_db": blind.gain_db, "blind_scale": blind.scale, "blind": float(si_sdr(clean, blind.restored))}
 
 
 def report(title: str, rows: list[tuple[str, dict[str, float]]]) -> None:
-    print(f"\n{title}\n\n| example | gain (dB) | output scale | input | inverse | blind gain (dB) | blind |\n"
-          "|---|---:|---:|---:|---:|---:|---:|")
+    print(f"\n{title}\n\n| example | gain (dB) | output scale | input | inverse | blind gain (dB) | blind scale | blind |\n"
+          "|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, r in rows:
         print(f"| {name} | {r['gain_db']:.2f} | {r['scale']:.4f} | {r['input']:.2f} | {r['inverse']:.2f} | {r['blind_gain_db']:.2f} "
-              f"| {r['blind']:.2f} |")
+              f"| {r['blind_scale']:.4f} | {r['blind']:.2f} |")
     for key in ("input", "inverse", "blind"):
         values = [r[key] for _, r in rows]
         print(f"{key}: mean {np.mean(values):.2f} dB, median {np.median(values):.2f} dB")
@@ -74,6 +56,7 @@ def main() -> None:
     parser.add_argument("--task", default="sampled-od")
     parser.add_argument("--split", default="val")
     parser.add_argument("--examples", type=int, default=8, help="first N examples of the split")
+    parser.add_argument("--levels", action="store_true", help="scale each generated example by a level in [0.2, 1] (seed 0)")
     args = parser.parse_args()
     if (args.demo_dir / "CEG_OD").is_dir():
         rows = []
@@ -88,9 +71,10 @@ def main() -> None:
         manifest = load_manifest(task_dir)
         colour = manifest["recipe"]["effect"]["fixed"]["colour"]
         n = min(args.examples, manifest["splits"][args.split]["examples"])
-        rows = [(r["id"], score(r["clean"].astype(np.float64), r["distorted"].astype(np.float64), r["gain_db"], colour))
-                for r in read_examples(task_dir, args.split, 0, n, ["id", "clean", "distorted", "gain_db"])]
-        report(f"{args.task}, {args.split} split, first {n} examples", rows)
+        levels = np.random.default_rng(0).uniform(*LEVELS, n) if args.levels else np.ones(n)
+        rows = [(r["id"], score(r["clean"].astype(np.float64), level * r["distorted"].astype(np.float64), r["gain_db"], colour, level))
+                for r, level in zip(read_examples(task_dir, args.split, 0, n, ["id", "clean", "distorted", "gain_db"]), levels)]
+        report(f"{args.task}, {args.split} split, first {n} examples" + (", random output levels" if args.levels else ""), rows)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Restoration models: the paper's networks (torch) and A-SPADE (numpy, optional torch).
 
 One readable file per model, shapes in comments: ``demucs``, ``waveunet``, ``crafx``,
-``openunmix`` (each an ``nn.Module`` and its ``CONFIGS``), ``aspade`` (the batched solver) and
-``aspade_reference`` (the survey's frame-by-frame algorithm it is checked against). Around
+``openunmix`` (each an ``nn.Module`` and its ``CONFIGS``), ``aspade`` (the batched solver),
+``aspade_reference`` (the survey's frame-by-frame algorithm it is checked against) and
+``sox_inverse`` (SoX overdrive undone with its gain and level estimated). Around
 them: ``checkpoints`` (networks by name, checkpoint IO, the ``NeuralSubmission`` base class),
 ``consistency`` (clip-consistent output), ``losses`` and ``train``. A new network is one
 module here and one entry in :data:`NETWORKS`. Nothing here imports torch until a network is used.
