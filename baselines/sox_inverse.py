@@ -5,26 +5,29 @@ output level are estimated from the input alone, then the effect is undone sampl
 Overdrive tasks only, as A-SPADE is hard-clipping tasks only: a reference for what knowing
 the effect is worth, not a network.
 """
+from typing import Any
+
 import numpy as np
 
 from benchmark.dataset import RecipeError, get_recipe
 from benchmark.harness import NotApplicable
 from benchmark.models.sox_inverse import blind_sox_inverse
 
-TASK_SUFFIX = "od"  # for tasks without a known recipe: SoX overdrive, colour 0, gain 20-50 dB, clean peak 0.5
+TASK_SUFFIX = "od"  # for tasks without a known recipe: blind_sox_inverse's defaults (the paper's task A)
 
 
-def task_setting(task: str) -> tuple[float, tuple[float, float], float] | None:
-    """(colour, gain range in dB, clean peak) of a task whose effect is SoX overdrive at one
-    colour (its recipe says so; a task without a known recipe: a name ending in -od), else None."""
+def task_setting(task: str) -> dict[str, Any] | None:
+    """``blind_sox_inverse``'s keyword arguments for a task whose effect is SoX overdrive at one
+    colour (from its recipe; a task without a known recipe and a name ending in -od: none, the
+    defaults), else None."""
     try:
         recipe = get_recipe(task)
     except RecipeError:
-        return (0.0, (20.0, 50.0), 0.5) if task.rsplit("-", 1)[-1] == TASK_SUFFIX else None
+        return {} if task.rsplit("-", 1)[-1] == TASK_SUFFIX else None
     effect = recipe.effect
     if effect.name != "sox_overdrive" or "colour" not in effect.fixed:
         return None
-    return effect.fixed["colour"], tuple(effect.range), recipe.peak
+    return {"colour": effect.fixed["colour"], "gain_range_db": tuple(effect.range), "clean_peak": recipe.peak}
 
 
 class Model:
@@ -37,12 +40,11 @@ class Model:
         return task_setting(task) is not None
 
     def __init__(self, task: str, device: str = "cpu"):
-        setting = task_setting(task)
-        if setting is None:
+        self.setting = task_setting(task)
+        if self.setting is None:
             raise NotApplicable(f"the SoX overdrive inverse undoes SoX overdrive of one colour, not the effect of task {task!r}")
-        self.colour, self.gain_range_db, self.clean_peak = setting
 
     def __call__(self, distorted: np.ndarray) -> np.ndarray:
         """distorted: float32 (batch, samples) at 16 kHz -> restored float32 (batch, samples)."""
-        return np.stack([blind_sox_inverse(y, self.colour, self.gain_range_db, self.clean_peak).restored
+        return np.stack([blind_sox_inverse(y, **self.setting).restored
                          for y in distorted.astype(np.float64)]).astype(np.float32)

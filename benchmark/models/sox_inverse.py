@@ -67,13 +67,17 @@ def _roughness(x: np.ndarray) -> float:
     return float(np.dot(d, d) / max(np.dot(x, x), np.finfo(float).tiny))
 
 
+def _inverse_peaks(parts: list[np.ndarray], scale: float, gain_db: float, colour: float) -> list[float]:
+    """The peak of each part's inverse at this output level and gain."""
+    return [float(np.max(np.abs(invert_sox_overdrive(part / scale, gain_db, colour)))) for part in parts]
+
+
 def output_level(parts: list[np.ndarray], gain_db: float, colour: float, clean_peak: float) -> float:
     """The scale s for which the inverses ``invert_sox_overdrive(part / s, gain_db, colour)`` peak at ``clean_peak``."""
     top = max(float(np.max(np.abs(part))) for part in parts)
 
     def excess(log_scale: float) -> float:  # log of the inverses' peak over clean_peak: decreasing
-        inverses = [invert_sox_overdrive(part / np.exp(log_scale), gain_db, colour) for part in parts]
-        return float(np.log(max(np.max(np.abs(x)) for x in inverses) / clean_peak))
+        return float(np.log(max(_inverse_peaks(parts, np.exp(log_scale), gain_db, colour)) / clean_peak))
 
     return float(np.exp(scipy.optimize.brentq(excess, np.log(top) - 3.0, np.log(top) + 3.0, xtol=1e-7)))
 
@@ -89,8 +93,7 @@ def blind_sox_inverse(y: np.ndarray, colour: float = 0.0, gain_range_db: tuple[f
     peaks = _peaks(first, PEAKS, LEVEL_SAMPLES)
     level_parts = [_around(y, peak, LEVEL_SAMPLES) for peak in peaks]
     scale = output_level(level_parts, FIRST_GAIN_DB, colour, clean_peak)
-    highest = max(peaks, key=lambda p: np.max(np.abs(invert_sox_overdrive(_around(y, p, LEVEL_SAMPLES) / scale,
-                                                                         FIRST_GAIN_DB, colour))))
+    highest = peaks[int(np.argmax(_inverse_peaks(level_parts, scale, FIRST_GAIN_DB, colour)))]
     gain_part = _around(y, highest, GAIN_SAMPLES)
 
     def cost(gain_db: float) -> float:
