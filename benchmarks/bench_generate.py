@@ -1,7 +1,9 @@
 """Speed of data generation (run by hand: python benchmarks/bench_generate.py).
 
 1. ``sox_overdrive`` (numpy) against the ``sox`` binary through the ``sox`` Python package,
-   on the same 60 s of audio in one run: time ratio and max abs difference.
+   on the same 60 s of audio in one run: time ratio and max abs difference; and its exact
+   inverse (``invert_sox_overdrive``, the ``sox_inverse`` baseline's core) on the binary's
+   output, timed against the binary and checked against the clean input.
 2. Generation throughput (seconds of audio per second) with 1 and 2 workers for each
    benchmark task (the SoX-based default ones and the pedalboard ones), on the first
    ``--limit`` examples of each split, and the wall time of all of them with 2 workers
@@ -16,7 +18,7 @@ import time
 import numpy as np
 import sox
 
-from benchmark.effects import sox_overdrive
+from benchmark.effects import invert_sox_overdrive, sox_overdrive
 from benchmark.dataset.generate import generate_task
 from benchmark.dataset.recipes import BENCHMARK_TASKS
 from benchmark.dataset.synth import synth_guitar
@@ -35,8 +37,11 @@ def overdrive_vs_sox(repeats: int = 5) -> None:
         ours = sox_overdrive(x, gain_db, 0.0)
         t_sox = best_of(repeats, lambda: tfm.build_array(input_array=x, sample_rate_in=16000))
         t_ours = best_of(repeats, lambda: sox_overdrive(x, gain_db, 0.0))
+        t_inverse = best_of(repeats, lambda: invert_sox_overdrive(ref, gain_db, 0.0))
         print(f"  gain {gain_db:4.0f} dB: sox {t_sox * 1e3:7.1f} ms, numpy {t_ours * 1e3:7.1f} ms, "
-              f"sox/numpy {t_sox / t_ours:5.2f}x, max |diff| {np.max(np.abs(ours - ref)):.1e}")
+              f"sox/numpy {t_sox / t_ours:5.2f}x, max |diff| {np.max(np.abs(ours - ref)):.1e}; "
+              f"inverse {t_inverse * 1e3:7.1f} ms, sox/inverse {t_sox / t_inverse:5.2f}x, "
+              f"max |inverse - input| {np.max(np.abs(invert_sox_overdrive(ref, gain_db, 0.0) - x)):.1e}")
 
 
 def throughput(limit: int | None) -> None:

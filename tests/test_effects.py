@@ -153,6 +153,34 @@ def test_sox_binarys_overdrive_is_undone_sample_by_sample(gain_db, colour):
     assert max(off) > 1e3 * 2**-31
 
 
+@pytest.mark.parametrize("gain_db,colour", [(20.0, 0.0), (50.0, 0.0), (35.0, 60.0)])
+def test_overdrive_inverse_finds_each_root_to_the_last_bit(gain_db, colour):
+    """Each sample of the inverse is the root to the last bit: its output, after the samples
+    before it, is at most the sample given and the next float's at least, replayed here in plain Python, on an output of the effect scaled off its own level (as the
+    blind search tries)."""
+    from benchmark.effects.overdrive import DC_POLE, DRY, SATURATION, WET, sox_gain
+
+    signals = _signals()
+    x = np.concatenate([signals["silence"][:100], signals["decaying_pluck"][:2000], signals["noise_quiet"][:1000]])
+    y = 0.8 * sox_overdrive(x, gain_db, colour)
+    restored = invert_sox_overdrive(y, gain_db, colour)
+    gain, bias = sox_gain(gain_db), colour / 200
+
+    def shaped_of(root: float) -> float:  # f(g x + c)
+        d = gain * root + bias
+        return -SATURATION if d < -1 else SATURATION if d > 1 else d - d * d * d * (1 / 3)
+
+    def output(root: float) -> float:  # DRY x + WET f(g x + c)
+        return DRY * root + WET * shaped_of(root)
+
+    shaped = blocked = 0.0
+    for n, (target, root) in enumerate(zip(y.tolist(), restored.tolist())):
+        rest = target - WET * (DC_POLE * blocked - shaped)
+        assert output(root) <= rest <= output(float(np.nextafter(root, np.inf))), n
+        now = shaped_of(root)
+        blocked, shaped = now - shaped + DC_POLE * blocked, now
+
+
 @pytest.mark.parametrize("bad", [{"gain_db": -1.0}, {"gain_db": 100.5}, {"gain_db": 20.0, "colour": 101.0}])
 def test_sox_overdrive_rejects_out_of_range_parameters(bad):
     with pytest.raises(ValueError, match="outside"):
