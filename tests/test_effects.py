@@ -156,9 +156,10 @@ def test_sox_binarys_overdrive_is_undone_sample_by_sample(gain_db, colour):
 @pytest.mark.parametrize("gain_db,colour", [(20.0, 0.0), (50.0, 0.0), (35.0, 60.0)])
 def test_overdrive_inverse_finds_each_root_to_the_last_bit(gain_db, colour):
     """Each sample of the inverse is the root to the last bit: its output, after the samples
-    before it, is at most the sample given and the next float's at least, replayed here in plain Python, on an output of the effect scaled off its own level (as the
-    blind search tries)."""
-    from benchmark.effects.overdrive import DC_POLE, DRY, SATURATION, WET, sox_gain
+    before it, is at most the sample given and the next float's at least, replayed here in plain
+    Python, on an output of the effect scaled off its own level (as the blind search tries)."""
+    from benchmark.effects.overdrive import DC_POLE, DRY, WET, sox_gain
+    from benchmark.effects.overdrive_inverse import _soft_clip
 
     signals = _signals()
     x = np.concatenate([signals["silence"][:100], signals["decaying_pluck"][:2000], signals["noise_quiet"][:1000]])
@@ -166,18 +167,14 @@ def test_overdrive_inverse_finds_each_root_to_the_last_bit(gain_db, colour):
     restored = invert_sox_overdrive(y, gain_db, colour)
     gain, bias = sox_gain(gain_db), colour / 200
 
-    def shaped_of(root: float) -> float:  # f(g x + c)
-        d = gain * root + bias
-        return -SATURATION if d < -1 else SATURATION if d > 1 else d - d * d * d * (1 / 3)
-
     def output(root: float) -> float:  # DRY x + WET f(g x + c)
-        return DRY * root + WET * shaped_of(root)
+        return DRY * root + WET * _soft_clip(gain * root + bias)
 
     shaped = blocked = 0.0
     for n, (target, root) in enumerate(zip(y.tolist(), restored.tolist())):
         rest = target - WET * (DC_POLE * blocked - shaped)
         assert output(root) <= rest <= output(float(np.nextafter(root, np.inf))), n
-        now = shaped_of(root)
+        now = _soft_clip(gain * root + bias)
         blocked, shaped = now - shaped + DC_POLE * blocked, now
 
 
