@@ -8,10 +8,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
+# Only light imports here; each command imports what it uses when it runs: every submission's
+# child process of an evaluation started by `bench` imports this module again (multiprocessing's
+# spawn), and the data package alone takes about 1.7 s to import.
 from . import paths
 from .baselines import BASELINES
-from .dataset.recipes import DEFAULT_FAMILY, DEFAULT_TASKS, SPLITS, get_recipe, known_tasks
 from .errors import BenchmarkError
+
 
 def _positive_int(text: str) -> int:
     """argparse type: an integer >= 1 (worker counts, sizes)."""
@@ -71,6 +74,8 @@ def _fad_embedder(args: argparse.Namespace):
 
 
 def _cmd_tasks(args: argparse.Namespace) -> int:
+    from .dataset.recipes import DEFAULT_TASKS, SPLITS, get_recipe, known_tasks
+
     print(f"{'task':<20} {'source':<13} {'effect':<22} {'level':<9} {'train':>6} {'val':>5} {'test':>5}  description")
     for name in known_tasks():
         r = get_recipe(name)
@@ -83,6 +88,7 @@ def _cmd_tasks(args: argparse.Namespace) -> int:
 
 def _cmd_generate(args: argparse.Namespace) -> int:
     from .dataset.generate import GenerateError, Options, generate_task
+    from .dataset.recipes import DEFAULT_TASKS
     from .executor import open_cluster
 
     tasks = args.task or list(DEFAULT_TASKS)
@@ -161,10 +167,10 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from .dataset.recipes import DEFAULT_TASKS
+    from .executor import open_cluster
     from .harness.evaluate import evaluate
     from .harness.summary import format_summary
-
-    from .executor import open_cluster
 
     _folder(args.results, "--results")
     fad = _fad_embedder(args)
@@ -202,7 +208,7 @@ def _board_folder(args: argparse.Namespace) -> Path:
 
 
 def _cmd_leaderboard(args: argparse.Namespace) -> int:
-    from .dataset.recipes import BENCHMARK_TASKS, FULL_TASKS
+    from .dataset.recipes import BENCHMARK_TASKS, FULL_TASKS, get_recipe
     from .pipeline import publish, user_board
 
     out = _board_folder(args)
@@ -225,11 +231,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _demo_rows(demo_dir: str, device: str, family: str = DEFAULT_FAMILY, workers: int = 2) -> list:
+def _demo_rows(demo_dir: str, device: str, family: str | None = None, workers: int = 2) -> list:
+    """The demo's scores; our networks with the weights of ``family`` (default: the default tasks')."""
+    from .dataset.recipes import DEFAULT_FAMILY
     from .report.paper_demo import score_demo
 
-    return score_demo(demo_dir, {b.name: paths.baselines_dir() / b.file for b in BASELINES.values()}, device, family,
-                      workers=workers)
+    return score_demo(demo_dir, {b.name: paths.baselines_dir() / b.file for b in BASELINES.values()}, device,
+                      family or DEFAULT_FAMILY, workers=workers)
 
 
 def _cmd_paper_demo(args: argparse.Namespace) -> int:
@@ -271,6 +279,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .dataset.recipes import DEFAULT_FAMILY
+
     parser = argparse.ArgumentParser(prog="bench", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 

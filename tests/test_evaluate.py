@@ -439,3 +439,28 @@ def test_clip_consistency_check_of_outputs():
     raised = sixteen_bit * np.where(np.abs(sixteen_bit) >= 32767 / 32768, 2.0, 1.0)
     assert clip_consistent(sixteen_bit, raised, [None] * 2).tolist() == [True, True]
     assert clip_consistent(sixteen_bit, sixteen_bit * [[1.0], [0.999]], [None] * 2).tolist() == [True, False]
+
+
+def test_a_submission_started_by_the_bench_command_does_not_import_the_library_again(data, tmp_path):
+    """The child process of a submission is spawned: it imports the module that started `bench`
+    again (benchmark.cli). That import must stay light (no data package, no SciPy: about 1.7 s
+    per evaluation before), so the child holds only what the submission itself imports."""
+    import subprocess
+    import sys
+
+    seen = tmp_path / "modules.json"
+    model = write_submission(tmp_path, f"""
+        import json, sys
+        class Model:
+            sample_rate = 16000
+            def __init__(self, task, device="cpu"):
+                with open({str(seen)!r}, "w") as f:
+                    json.dump(sorted(sys.modules), f)
+            def __call__(self, x):
+                return x
+    """)
+    subprocess.run([sys.executable, "-m", "benchmark.cli", "evaluate", "--submission", str(model), "--task", "tiny-hc",
+                    "--data", str(data), "--results", str(tmp_path / "results")], check=True, capture_output=True)
+    modules = set(json.loads(seen.read_text()))
+    assert "__mp_main__" in modules  # the spawned child did import the command's module (benchmark.cli)
+    assert not {"benchmark.dataset", "benchmark.harness.evaluate", "scipy", "torch"} & modules
