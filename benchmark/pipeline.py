@@ -1,8 +1,9 @@
 """The whole benchmark in one command (``bench run``), and its regression check (``bench check``).
 
-``bench run``: build (or verify) the benchmark's data (``BENCHMARK_TASKS``: the default
-tasks and the pedalboard ones), evaluate every registered baseline that has what it needs
-(a neural one needs its checkpoint for the task), render a board.
+``bench run``: build (or verify) the quick board's data (the first ``QUICK_EXAMPLES`` examples
+of each split of ``BENCHMARK_TASKS``: the default tasks and the pedalboard ones), evaluate every
+registered baseline that has what it needs (a neural one needs its checkpoint for the task),
+render a board.
 
 Two boards: a user's own (``./board`` by default: every result under ``results/``, or the
 registered baselines and the submissions named), and the published one (the repository's
@@ -36,6 +37,7 @@ from . import paths
 from .atomic import write_json
 from .baselines import BASELINES
 from .dataset import BENCHMARK_TASKS, DataError, generate_task, get_recipe, load_manifest, recipes, verify_task
+from .dataset.recipes import QUICK_EXAMPLES
 from .errors import BenchmarkError
 from .executor import Executor, LocalExecutor, open_cluster
 from .full_board import (SAMPLE_EXAMPLES, evaluation_differences, example_hashes, hash_differences, publish_results,
@@ -64,18 +66,26 @@ def ensure_data(data: str | Path, tasks: list[str], workers: int = 2, executor: 
                 limit: int | None = None) -> list[str]:
     """Build missing tasks (names or recipe files), with ``executor`` if given (else ``workers``
     local processes), only their first ``limit`` examples per split if given; check the hashes
-    of existing ones.
+    of existing ones, which must hold those examples and no others.
 
     Returns the task names (the folders under ``data``).
     """
     names = []
     for task in tasks:
-        name = get_recipe(task).name
+        recipe = get_recipe(task)
+        name = recipe.name
         task_dir = Path(data) / name
         try:
-            load_manifest(task_dir)
+            manifest = load_manifest(task_dir)
         except DataError:
-            generate_task(task, data, limit, workers=workers, executor=executor)
+            manifest = generate_task(task, data, limit, workers=workers, executor=executor)
+        wanted = {split: recipe.num_examples(split) if limit is None else min(limit, recipe.num_examples(split))
+                  for split in recipes.SPLITS}
+        held = {split: manifest["splits"][split]["examples"] for split in recipes.SPLITS}
+        if held != wanted:
+            raise CheckError(f"{task_dir} holds {held} examples per split where this board is made of {wanted} "
+                             f"({'the whole task' if limit is None else f'the first {limit} of each split'}): "
+                             "give another --data folder, or delete this one")
         report = verify_task(task_dir, sample=0)
         if not report.ok:
             raise CheckError(f"{task_dir} is damaged: {report.problems[:3]}; delete it and run again")
@@ -201,10 +211,12 @@ FULL_PREFACE = (
     "evaluate` writes them): pair your own model's rows with them. `bench check` re-evaluates a fixed sample of "
     "them (the first {sample} test examples of each task) on every CI run. A network appears on the tasks it has a "
     "checkpoint for; the others are still training (`baselines/checkpoints/README.md`). `bench run` builds "
-    "[the quick board](quick/README.md) (the synthetic tasks, 6 clips each).")
+    "[the quick board](quick/README.md) (the synthetic tasks, their first {quick} test examples each).")
 QUICK_PREFACE = (
-    "The quick board: what `bench run` builds in minutes, the synthetic tasks with 6 source clips each, too "
-    "few for the per-clip tests to show much. [The published board](../README.md) has 20 clips per task.")
+    "The quick board: what `bench run` builds in minutes, the synthetic tasks' first {quick} examples of each "
+    "split (`bench generate --limit {quick}`: the first two test clips at every level), a check of an "
+    "installation against the published numbers rather than a ranking: too few clips for the per-clip tests. "
+    "[The published board](../README.md) has 20 clips per task.")
 
 
 def publish(results: str | Path, tasks: list[str], out: str | Path | None = None) -> list[Path]:
@@ -220,10 +232,10 @@ def publish(results: str | Path, tasks: list[str], out: str | Path | None = None
     if full:
         written += render(out / "results", out, submissions=list(BASELINES), tasks=full,
                           command="bench check --update --full",
-                          preface=FULL_PREFACE.format(clips=ENOUGH_CLIPS, sample=SAMPLE_EXAMPLES))
+                          preface=FULL_PREFACE.format(clips=ENOUGH_CLIPS, sample=SAMPLE_EXAMPLES, quick=QUICK_EXAMPLES))
     if quick:
         written += render(results, out / "quick", submissions=list(BASELINES), tasks=quick, command="bench check --update",
-                          heading="Quick board", preface=QUICK_PREFACE)
+                          heading="Quick board", preface=QUICK_PREFACE.format(quick=QUICK_EXAMPLES))
     return written
 
 
@@ -242,7 +254,7 @@ def run(data: str | Path = "data", results: str | Path = "results", tasks: list[
     ``published`` the published one (default: the repository's ``leaderboard/``); generation and
     evaluation on a Dask cluster if ``scheduler`` (``benchmark.executor.open_cluster``)."""
     with open_cluster(scheduler) as cluster:
-        names = ensure_data(data, list(tasks or BENCHMARK_TASKS), workers, cluster)
+        names = ensure_data(data, list(tasks or BENCHMARK_TASKS), workers, cluster, QUICK_EXAMPLES)
         summaries = evaluate_all(data, results, names, device, fad=fad, executor=cluster, workers=workers,
                                  opt_in=opt_in)
     if published:
@@ -261,7 +273,8 @@ def check(data: str | Path = "data", results: str | Path = "results", update: bo
     """``bench check``: recompute the published numbers; returns what moved (empty: all held).
 
     ``tasks`` (default: the quick ones, ``BENCHMARK_TASKS``, and the full board's, ``FULL_TASKS``):
-    a quick task is evaluated in full and its numbers compared; a full-board task on a fixed
+    a quick task is evaluated on its first ``QUICK_EXAMPLES`` examples and its numbers compared; a
+    full-board task on a fixed
     sample of its examples (every example with ``full``), compared example by example with the
     published rows, whose statistics must be the published numbers (``full_board.py``).
     ``extra`` adds more published entries (the paper-demo scores) to compare or update. Published
@@ -281,7 +294,7 @@ def check(data: str | Path = "data", results: str | Path = "results", update: bo
     full_data, full_results = (Path(data), Path(results)) if full else (Path(data) / ".check-sample",
                                                                        Path(results) / ".check-sample")
     with open_cluster(scheduler) as cluster:
-        names = ensure_data(data, quick, workers, cluster)
+        names = ensure_data(data, quick, workers, cluster, QUICK_EXAMPLES)
         summaries = evaluate_all(data, results, names, device, fad=fad, executor=cluster, workers=workers,
                                  opt_in=opt_in, baselines=baselines)
         full_names = ensure_data(full_data, full_tasks, workers, cluster, None if full else SAMPLE_EXAMPLES)

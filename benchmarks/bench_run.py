@@ -1,5 +1,6 @@
 """Wall and CPU time of ``bench run`` from scratch, in this checkout and at an earlier revision
-(run by hand, on a machine with nothing else running; about 32-39 minutes on 2 cores, as measured on 2026-12-04).
+(run by hand, on a machine with nothing else running; against c713b92, the last revision that
+evaluated the whole synthetic tasks, about 16 minutes on 2 cores, as measured on 2026-12-05).
 
     python benchmarks/bench_run.py [--against e2b7bb4] [--workdir /tmp/bench-run] [--skip-earlier]
 

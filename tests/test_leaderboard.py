@@ -254,6 +254,29 @@ def test_user_runs_write_their_own_board_and_check_update_publishes(tmp_path, ca
     assert "1 published number(s) moved" in out and "aspade/tiny-check-hc" in out and "si_sdr.median" in out
 
 
+def test_bench_run_builds_the_quick_share_of_each_task_and_refuses_other_data(tmp_path, capsys, monkeypatch):
+    """`bench run` builds and evaluates the first QUICK_EXAMPLES examples of each split (here 7:
+    the first test clip at its 7 levels, of a task with 14), and refuses a folder holding the
+    whole task, naming it, rather than scoring other examples than the board's."""
+    from benchmark import pipeline
+    from benchmark.cli import main as bench
+
+    monkeypatch.setattr(pipeline, "QUICK_EXAMPLES", 7)
+    monkeypatch.setattr(pipeline, "BASELINES", {"passthrough": pipeline.BASELINES["passthrough"]})
+    recipe = small_recipe(tmp_path, "synth-hc", name="tiny-quick")
+    args = ["--task", recipe, "--results", str(tmp_path / "results"), "--out", str(tmp_path / "board")]
+    assert bench(["run", "--data", str(tmp_path / "data"), *args]) == 0
+    manifest = json.loads((tmp_path / "data" / "tiny-quick" / "manifest.json").read_text())
+    assert {split: part["examples"] for split, part in manifest["splits"].items()} == {"train": 6, "val": 2, "test": 7}
+    summary = json.loads((tmp_path / "results" / "passthrough" / "tiny-quick" / "summary.json").read_text())
+    assert summary["examples"] == 7 and len(summary["by_level"]) == 7  # one clip at every level
+    generate_task(recipe, tmp_path / "whole", progress=False)
+    capsys.readouterr()
+    assert bench(["run", "--data", str(tmp_path / "whole"), *args]) == 2
+    error = capsys.readouterr().err
+    assert f"{tmp_path / 'whole' / 'tiny-quick'} holds" in error and "'test': 14" in error and "'test': 7" in error
+
+
 def test_full_board_is_published_per_example_and_checked_on_a_sample(tmp_path, capsys, monkeypatch):
     """A full-board task: `bench check --update --full` publishes every baseline's rows and the
     examples' hashes; a plain check re-evaluates only the sample and holds; a moved score in the

@@ -25,7 +25,10 @@ DEFAULT_TASKS = tuple(f"{DEFAULT_FAMILY}-{kind}" for kind in TASK_KINDS)  # what
 # What `bench run` / `bench check` and the published leaderboard cover: the default tasks
 # and, beyond the paper, the pedalboard tasks on the same synthetic guitar.
 BENCHMARK_TASKS = DEFAULT_TASKS + ("synth-pb-dist", "synth-pb-amp")
-# The published board's tasks with 20 test clips each (the quick ones above have 6): evaluated in
+# The quick board's share of each of its tasks (`bench run`, `bench check`): the first 14 examples
+# of every split (`bench generate --limit 14`), i.e. the first two test clips at all 7 levels.
+QUICK_EXAMPLES = 14
+# The published board's tasks with 20 test clips each, evaluated in
 # full by `bench check --update --full`, checked on a sample by every `bench check` (full_board.py).
 FULL_TASKS = tuple(f"sampled-{kind}" for kind in TASK_KINDS)
 SPLITS = ("train", "val", "test")
