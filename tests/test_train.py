@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import textwrap
+import warnings
 
 import numpy as np
 import pytest
@@ -97,6 +98,20 @@ def test_mismatched_checkpoints_are_refused(data, tmp_path):
     with pytest.raises(CheckpointError, match="other settings .*lr"):
         train("waveunet", "tiny-od", TrainConfig(epochs=2, crop_seconds=0.5, batch_size=4, lr=1e-2), data, tmp_path,
               progress=False)
+
+
+def test_training_on_a_share_of_a_task_says_it_is_a_smoke_test(data, tmp_path):
+    """`bench run` leaves the quick board's share of each task in ./data (`--limit 14`): training on
+    such a folder works (CI's smoke test does it) but says, with the command for the whole task."""
+    generate_task(small_recipe(tmp_path, "synth-od", name="tiny-od"), tmp_path / "share", limit=3, progress=False)
+    settings = TrainConfig(epochs=1, crop_seconds=0.5, batch_size=2)
+    with pytest.warns(UserWarning, match=r"share.tiny-od holds only the first 3 examples of each split .*"
+                                         r"`bench generate --task tiny-od --out OTHER_FOLDER`"):
+        train("waveunet", "tiny-od", settings, tmp_path / "share", tmp_path / "runs", progress=False)
+    with warnings.catch_warnings(record=True) as caught:  # the whole task: no such warning
+        warnings.simplefilter("always")
+        train("waveunet", "tiny-od", settings, data, tmp_path / "whole", progress=False)
+    assert not [w for w in caught if "holds only" in str(w.message)]
 
 
 def test_consistent_training_is_refused_on_overdrive_and_recorded_on_clipping(data, tmp_path):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import csv
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -126,6 +127,11 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
         raise TrainingError("give --epochs or --minutes")
     task_dir = Path(data) / task
     manifest = load_manifest(task_dir)
+    if manifest.get("limit") is not None:
+        warnings.warn(f"{task_dir} holds only the first {manifest['limit']} examples of each split (`bench generate "
+                      f"--limit`, or the quick board's share that `bench run` builds): enough for a smoke test, not "
+                      f"for training; `bench generate --task {task} --out OTHER_FOLDER` builds the whole task",
+                      stacklevel=2)
     rate = manifest["recipe"]["sample_rate"]
     effect = manifest["recipe"]["effect"]["name"]
     if settings.consistent and not EFFECTS[effect].hard_clipping:
