@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -445,9 +447,6 @@ def test_a_submission_started_by_the_bench_command_does_not_import_the_library_a
     """The child process of a submission is spawned: it imports the module that started `bench`
     again (benchmark.cli). That import must stay light (no data package, no SciPy: about 1.7 s
     per evaluation before), so the child holds only what the submission itself imports."""
-    import subprocess
-    import sys
-
     seen = tmp_path / "modules.json"
     model = write_submission(tmp_path, f"""
         import json, sys
