@@ -26,7 +26,6 @@ re-renders the published board from the same results: a reviewed, deliberate act
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,12 +112,9 @@ def _task_inputs_unit(task: str, data: Path, results: Path, batch_size: int, opt
 
 
 def _evaluation_unit(job: Evaluation, data: Path, results: Path, device: str, batch_size: int,
-                     fad: Embedder | None, opt_in: tuple[str, ...], threads: int | None = None,
-                     executor: Executor | None = None) -> dict[str, Any]:
-    """One baseline on one task: in a local evaluation process (``threads``: its share of the
-    cores), or driven from here with its batches on a cluster (``executor``, with a progress bar)."""
-    if threads and "OMP_NUM_THREADS" not in os.environ:  # the submission's process inherits it (torch, BLAS, A-SPADE)
-        os.environ["OMP_NUM_THREADS"] = str(threads)
+                     fad: Embedder | None, opt_in: tuple[str, ...], executor: Executor | None = None) -> dict[str, Any]:
+    """One baseline on one task: in a local evaluation process, or driven from here with its
+    batches on a cluster (``executor``, with a progress bar)."""
     baseline = BASELINES[job.baseline]
     return evaluate(paths.baselines_dir() / baseline.file, job.task, data, results, device, batch_size,
                     name=baseline.name, progress=executor is not None, fad=fad, executor=executor, opt_in=opt_in)
@@ -134,7 +130,7 @@ def evaluate_all(data: str | Path, results: str | Path, tasks: list[str], device
     the workers; on this machine
     ``workers`` evaluations at a time, each in its own process (the inputs' scores of each task
     first, as every evaluation shares them), its submission told to use its share of the CPU
-    cores (``OMP_NUM_THREADS``, unless set)."""
+    cores (``LocalExecutor``)."""
     jobs = []
     for baseline in (b for b in BASELINES.values() if baselines is None or b.name in baselines):
         for task in tasks:
@@ -160,9 +156,8 @@ def evaluate_all(data: str | Path, results: str | Path, tasks: list[str], device
     done = {}
     slow_first = sorted(jobs, key=lambda job: BASELINES[job.baseline].kind != "declipper")  # A-SPADE takes longest
     with tqdm(total=len(jobs), desc=f"evaluate {len(jobs)} baseline/task pairs", unit="pair") as bar:
-        threads = max(1, (os.cpu_count() or 1) // workers) if workers > 1 else None
         for job, summary in local.map(_evaluation_unit, slow_first, data, results, device, batch_size, fad, opt_in,
-                                      threads, name="evaluate", label=lambda job: job.label):
+                                      name="evaluate", label=lambda job: job.label):
             done[job] = summary
             report(summary)
             bar.update()

@@ -367,6 +367,24 @@ def test_workers_die_with_their_parent_on_kill_9(tmp_path):
     assert not orphans, f"workers {orphans} outlived their killed parent"
 
 
+def _threads_setting(job: int) -> str | None:
+    return os.environ.get("OMP_NUM_THREADS")
+
+
+def test_pool_workers_use_their_share_of_the_cores(monkeypatch):
+    """Each process of a local pool runs with its share of the cores (OMP_NUM_THREADS, which torch,
+    BLAS, A-SPADE and the submissions it starts read), unless the user set it."""
+    from benchmark.executor import LocalExecutor
+
+    cores = len(os.sched_getaffinity(0))
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert {value for _, value in LocalExecutor(2).map(_threads_setting, list(range(4)))} == {str(max(1, cores // 2))}
+    assert {value for _, value in LocalExecutor(cores + 1).map(_threads_setting, list(range(4)))} == {"1"}
+    assert "OMP_NUM_THREADS" not in os.environ  # the driver's own setting is untouched
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert {value for _, value in LocalExecutor(2).map(_threads_setting, list(range(4)))} == {"3"}
+
+
 def test_a_second_run_into_the_same_folder_is_refused(tmp_path, capsys):
     recipe = small_recipe(tmp_path)
     task_dir = tmp_path / "out" / "tiny-od"
