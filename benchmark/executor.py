@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Protocol, TypeVar
 
 from .errors import BenchmarkError
+from .versions import usable_cpus
 
 Job = TypeVar("Job")
 # Dask workers must be able to start processes (the submission's child): not daemonic. Those of
@@ -90,11 +91,6 @@ def _start_worker(parent: int, threads: int) -> None:
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
 
 
-def _cores() -> int:
-    """The CPU cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
 class LocalExecutor:
     """Units in this process (``workers`` 1) or in a pool of ``workers`` processes."""
 
@@ -108,7 +104,7 @@ class LocalExecutor:
                 yield job, fn(job, *shared)
             return
         with ProcessPoolExecutor(max_workers=self.workers, initializer=_start_worker,
-                                 initargs=(os.getpid(), max(1, _cores() // self.workers))) as pool:
+                                 initargs=(os.getpid(), max(1, usable_cpus() // self.workers))) as pool:
             futures = {pool.submit(fn, job, *shared): job for job in jobs}
             try:
                 for future in as_completed(futures):

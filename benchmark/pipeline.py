@@ -36,6 +36,7 @@ from . import paths
 from .atomic import write_json
 from .baselines import BASELINES
 from .dataset import BENCHMARK_TASKS, DataError, generate_task, get_recipe, load_manifest, recipes, verify_task
+from .dataset.generate import examples_made
 from .dataset.recipes import QUICK_EXAMPLES
 from .errors import BenchmarkError
 from .executor import Executor, LocalExecutor, open_cluster
@@ -78,8 +79,7 @@ def ensure_data(data: str | Path, tasks: list[str], workers: int = 2, executor: 
             manifest = load_manifest(task_dir)
         except DataError:
             manifest = generate_task(task, data, limit, workers=workers, executor=executor)
-        wanted = {split: recipe.num_examples(split) if limit is None else min(limit, recipe.num_examples(split))
-                  for split in recipes.SPLITS}
+        wanted = {split: examples_made(recipe, split, limit) for split in recipes.SPLITS}
         held = {split: manifest["splits"][split]["examples"] for split in recipes.SPLITS}
         if held != wanted:
             raise CheckError(f"{task_dir} holds {held} examples per split where this board is made of {wanted} "

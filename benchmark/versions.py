@@ -43,10 +43,14 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def usable_cpus() -> int:
+    """The logical CPUs this process may run on (its affinity mask where the OS has one)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def machine() -> dict[str, object]:
     """What a speed was measured on: CPU model, logical CPUs (all, and usable by this process),
     OS, and the 1-minute load average at the time (other work on the machine)."""
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {"cpu": cpu_model(), "logical_cpus": os.cpu_count(), "usable_cpus": usable,
+    return {"cpu": cpu_model(), "logical_cpus": os.cpu_count(), "usable_cpus": usable_cpus(),
             "platform": platform.platform(terse=True),
             "load_average": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None}

@@ -88,9 +88,14 @@ def drawn_params(recipe: Recipe, split: str, clip: int) -> dict[str, float]:
     return {key: float(rng.uniform(low, high)) for key, (low, high) in sorted(recipe.effect.draw.items())}
 
 
+def examples_made(recipe: Recipe, split: str, limit: int | None) -> int:
+    """Examples of a split that generation with ``limit`` makes: its first ``limit``, or all."""
+    return recipe.num_examples(split) if limit is None else min(limit, recipe.num_examples(split))
+
+
 def clips_needed(recipe: Recipe, split: str, limit: int | None) -> int:
     """Clean clips that the first ``limit`` examples of a split use (all its clips without a limit)."""
-    examples = recipe.num_examples(split) if limit is None else min(limit, recipe.num_examples(split))
+    examples = examples_made(recipe, split, limit)
     return math.ceil(examples / len(recipe.effect.grid)) if recipe.splits[split].levels == "grid" else examples
 
 
@@ -173,7 +178,7 @@ def plan_shards(recipe: Recipe, limit: int | None) -> list[ShardJob]:
     """Every shard of every split (the first ``limit`` examples of each split, if given)."""
     jobs = []
     for split in SPLITS:
-        total = recipe.num_examples(split) if limit is None else min(limit, recipe.num_examples(split))
+        total = examples_made(recipe, split, limit)
         for number in range(math.ceil(total / recipe.shard_size)):
             start = number * recipe.shard_size
             jobs.append(ShardJob(split, number, start, min(start + recipe.shard_size, total)))

@@ -61,6 +61,7 @@ import numba
 import numpy as np
 
 from ..effects import CLIP_TOLERANCE, clipping_masks
+from ..versions import usable_cpus
 
 # 1024 samples at 16 kHz: 64 ms, hop 256, the hop the paper's demo outputs hint at (they
 # are offset by 256 samples). Mean SI-SDR on the paper's 28 CEG_HC/ST_HC demo clip/levels
@@ -159,7 +160,7 @@ def cpu_threads() -> int:
     try:
         return max(1, int(os.environ["OMP_NUM_THREADS"]))
     except (KeyError, ValueError):
-        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        return usable_cpus()
 
 
 def _admm_torch(
