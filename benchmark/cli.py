@@ -8,9 +8,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-# Only light imports here; each command imports what it uses when it runs: every submission's
-# child process of an evaluation started by `bench` imports this module again (multiprocessing's
-# spawn), and the data package alone takes about 1.7 s to import.
+# Only light imports here; each command imports what it uses when it runs: the fork server that
+# starts the submissions' processes of an evaluation started by `bench` (on Windows, every spawned
+# child) imports this module again, and the data package alone takes about 1.7 s to import.
 from . import paths
 from .baselines import BASELINES
 from .errors import BenchmarkError
@@ -231,40 +231,61 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _demo_rows(demo_dir: str, device: str, family: str | None = None, workers: int = 2) -> list:
-    """The demo's scores; our networks with the weights of ``family`` (default: the default tasks')."""
+def _demo_rows(demo_dir: str, device: str, family: str | None = None, workers: int = 2,
+               clips: int | None = None) -> list:
+    """The demo's scores (of its first ``clips`` clips per task if given); our networks with the
+    weights of ``family`` (default: the default tasks')."""
     from .dataset.recipes import DEFAULT_FAMILY
     from .report.paper_demo import score_demo
 
     return score_demo(demo_dir, {b.name: paths.baselines_dir() / b.file for b in BASELINES.values()}, device,
-                      family or DEFAULT_FAMILY, workers=workers)
+                      family or DEFAULT_FAMILY, workers=workers, clips=clips)
 
 
 def _cmd_paper_demo(args: argparse.Namespace) -> int:
-    from .report.paper_demo import write_markdown
+    from .report.paper_demo import write_markdown, write_rows
 
-    out = args.out or paths.leaderboard_dir() / "paper-demo.md"
-    write_markdown(_demo_rows(args.demo_dir, args.device, args.family, args.workers), out)
-    print(f"wrote {out}")
+    out = Path(args.out or paths.leaderboard_dir() / "paper-demo.md")
+    rows = _demo_rows(args.demo_dir, args.device, args.family, args.workers)
+    write_rows(rows, out.with_suffix(".csv"))
+    write_markdown(rows, out)
+    print(f"wrote {out} and its rows, {out.with_suffix('.csv')}")
     return 0
+
+
+def _check_demo(demo_dir: str, leaderboard: Path, args: argparse.Namespace) -> tuple[dict, list]:
+    """The paper demo's part of ``bench check``: its published entries (from its published rows,
+    or with --update from every clip scored now, then published) and what moved (the clips
+    scored again: a fixed sample, or every clip with --full)."""
+    from .pipeline import tolerances
+    from .report.paper_demo import (DEMO_SAMPLE_CLIPS, published_entries, read_rows, row_differences, write_markdown,
+                                    write_rows)
+
+    rows_path = leaderboard / "paper-demo.csv"
+    published = None if args.update else read_rows(rows_path)  # before the scoring: a missing file fails at once
+    every_clip = args.update or args.full
+    rows = _demo_rows(demo_dir, args.device, workers=args.workers, clips=None if every_clip else DEMO_SAMPLE_CLIPS)
+    moved = []
+    if published is None:
+        write_rows(rows, rows_path)
+    else:
+        moved = row_differences(published, rows, tolerances())
+        rows = published
+    write_markdown(rows, leaderboard / "paper-demo.md")
+    return published_entries(rows), moved
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from .pipeline import check
-    from .report.paper_demo import published_entries, write_markdown
 
     leaderboard = Path(args.leaderboard or paths.leaderboard_dir())
     demo_dir = args.demo_dir  # "" turns the paper-demo check off
     if demo_dir is None and paths.paper_demo_dir().is_dir():
         demo_dir = paths.paper_demo_dir()
-    extra = {}
-    if demo_dir:
-        rows = _demo_rows(demo_dir, args.device, workers=args.workers)
-        write_markdown(rows, leaderboard / "paper-demo.md")
-        extra = published_entries(rows)
-    moved = check(args.data, args.results, args.update, args.device, args.workers,
-                  leaderboard / "published.json", extra, args.task, _fad_embedder(args), args.scheduler, _opt_in(args),
-                  args.full, args.baseline)
+    extra, moved = _check_demo(demo_dir, leaderboard, args) if demo_dir else ({}, [])
+    moved += check(args.data, args.results, args.update, args.device, args.workers,
+                   leaderboard / "published.json", extra, args.task, _fad_embedder(args), args.scheduler,
+                   _opt_in(args), args.full, args.baseline)
     if args.update:
         print(f"rewrote {leaderboard / 'published.json'} and the published board beside it")
         return 0
@@ -376,12 +397,13 @@ def build_parser() -> argparse.ArgumentParser:
     ck.add_argument("--data", default="data")
     ck.add_argument("--results", default="results")
     ck.add_argument("--leaderboard", help="folder holding published.json (default: the repository's leaderboard/)")
-    ck.add_argument("--demo-dir", help="the paper's demo audio, checked too (default ../shared/paper-demo if present; '' for none)")
+    ck.add_argument("--demo-dir", help="the paper's demo audio, checked too: its first clip of each task at every level, every "
+                         "clip with --full or --update (default ../shared/paper-demo if present; '' for none)")
     ck.add_argument("--update", action="store_true",
                     help="rewrite published.json and re-render the published board (a deliberate, reviewed act)")
     ck.add_argument("--full", action="store_true",
-                    help="evaluate the full board's tasks on every example, not on the fixed sample (about an hour on "
-                         "2 cores; needed with --update to publish them)")
+                    help="evaluate the full board's tasks on every example and score every paper-demo clip, not "
+                         "their fixed samples (about an hour on 2 cores; needed with --update to publish the full board)")
     ck.add_argument("--baseline", action="append", choices=list(BASELINES),
                     help="only this registered baseline (repeatable; default: all): with --update --full, publish one "
                          "retrained network without evaluating the others again")
@@ -393,7 +415,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     pd_ = sub.add_parser("paper-demo", help="score the paper's demo outputs and our baselines on its clips")
     pd_.add_argument("--demo-dir", required=True, help="e.g. ../shared/paper-demo")
-    pd_.add_argument("--out", help="default: the repository's leaderboard/paper-demo.md")
+    pd_.add_argument("--out", help="the table, its rows beside it as .csv (default: the repository's leaderboard/paper-demo.md)")
     pd_.add_argument("--device", default="cpu")
     pd_.add_argument("--family", choices=["synth", "sampled"], default=DEFAULT_FAMILY,
                      help=f"our networks use the weights of this family's matching task (default {DEFAULT_FAMILY})")

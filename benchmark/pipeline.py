@@ -41,12 +41,13 @@ from .dataset.recipes import QUICK_EXAMPLES
 from .errors import BenchmarkError
 from .executor import Executor, LocalExecutor, open_cluster
 from .full_board import (SAMPLE_EXAMPLES, evaluation_differences, example_hashes, hash_differences, publish_results,
-                         summaries_from_rows, within)
+                         summaries_from_rows)
 from .harness.evaluate import evaluate, input_scores
 from .harness.summary import format_summary
 from .metrics import METRICS, Embedder
 from .report import render
 from .report.statistics import ENOUGH_CLIPS
+from .report.drift import within
 from .report.paper_demo import DEMO_KEY_PREFIX
 
 
@@ -204,7 +205,7 @@ FULL_PREFACE = (
     "{clips} source clips per task at every level, enough for the per-clip tests below. Every baseline's "
     "per-example scores are in `results/` beside this page (`summary.json` and `metrics.parquet`, as `bench "
     "evaluate` writes them): pair your own model's rows with them. `bench check` re-evaluates a fixed sample of "
-    "them (the first {sample} test examples of each task) on every CI run. A network appears on the tasks it has a "
+    "them (the first {sample} test examples of each task: its first source clip at every level) on every CI run. A network appears on the tasks it has a "
     "checkpoint for; the others are still training (`baselines/checkpoints/README.md`). `bench run` builds "
     "[the quick board](quick/README.md) (the synthetic tasks, their first {quick} test examples each).")
 QUICK_PREFACE = (

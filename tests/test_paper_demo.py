@@ -1,12 +1,17 @@
 """`bench paper-demo`: the paper's published outputs and ours, on the paper's own demo clips."""
 from __future__ import annotations
 
+import argparse
+
 import numpy as np
+import pandas as pd
 import pytest
 import soundfile as sf
 
+from benchmark.errors import BenchmarkError
 from benchmark.metrics import si_sdr
-from benchmark.report.paper_demo import demo_folders, paper_scores, published_entries, score_demo, write_markdown
+from benchmark.report.paper_demo import (DEMO_SAMPLE_CLIPS, demo_folders, paper_scores, published_entries, read_rows,
+                                         row_differences, score_demo, write_markdown, write_rows)
 from conftest import REPO_ROOT, require_paper_demo
 
 BASELINES = REPO_ROOT / "baselines"
@@ -15,10 +20,14 @@ PICKED = ["CEG_OD/mel1/30", "CEG_HC/pow1/35", "ST_HC/bass/05"]
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    """A demo folder with three of the paper's clip/level folders (symlinked, not copied)."""
+    """A demo folder with three of the paper's clip/level folders."""
+    return linked_demo(tmp_path_factory.mktemp("demo"), PICKED)
+
+
+def linked_demo(root, picked):
+    """A demo folder holding the paper's clip/level folders ``picked`` (symlinked, not copied)."""
     source = require_paper_demo()
-    root = tmp_path_factory.mktemp("demo")
-    for rel in PICKED:
+    for rel in picked:
         (root / rel).mkdir(parents=True)
         for wav in (source / rel).glob("*.wav"):
             (root / rel / wav.name).symlink_to(wav)
@@ -30,9 +39,13 @@ def rows(demo):
     return score_demo(demo, {n: BASELINES / f"{n}.py" for n in ("passthrough", "oracle_irm")}, progress=False)
 
 
-def test_all_demo_folders_are_found():
+def test_all_demo_folders_are_found_and_the_sample_is_the_first_clip_of_each_task():
     folders = demo_folders(require_paper_demo())
     assert len(folders) == 42 and {f[0] for f in folders} == {"CEG_OD", "CEG_HC", "ST_HC"}
+    sample = demo_folders(require_paper_demo(), clips=1)
+    assert len(sample) == 21 and {(f[0], f[1]) for f in sample} == {("CEG_OD", "mel1"), ("CEG_HC", "mel1"),
+                                                                     ("ST_HC", "bass")}
+    assert sorted({f[2] for f in sample if f[0] == "ST_HC"}) == sorted({f[2] for f in folders if f[0] == "ST_HC"})
 
 
 def test_our_oracle_irm_is_the_papers_irm(rows):
@@ -83,3 +96,63 @@ def test_two_worker_processes_give_the_same_rows_in_the_same_order(demo, rows):
     parallel = score_demo(demo, {n: BASELINES / f"{n}.py" for n in ("passthrough", "oracle_irm")}, progress=False,
                           workers=2)
     assert parallel == rows
+
+
+def test_rows_are_published_exactly_and_compared_row_by_row(rows, tmp_path):
+    write_rows(rows, tmp_path / "rows.csv")
+    published = read_rows(tmp_path / "rows.csv")
+    assert published == rows  # floats, levels and weights as scored
+    assert row_differences(published, rows, {"si_sdr": 0.01, "peaq_odg": 0.01, "rnonlin": 0.001}) == []
+    moved = [dict(r) for r in rows if not (r["demo_task"] == "ST_HC" and r["method"] == "IRM")]
+    for row in moved:
+        if row["demo_task"] == "CEG_HC" and row["method"] == "oracle_irm":
+            row["rnonlin"] += 0.002
+            row["weights"] = "elsewhere"
+    found = row_differences(published, moved, {"si_sdr": 0.01, "peaq_odg": 0.01, "rnonlin": 0.001})
+    assert sorted(found, key=str) == sorted([
+        ("paper-demo/CEG_HC/ours/oracle_irm", "rnonlin@pow1/35", *(r["rnonlin"] for r in (
+            next(p for p in published if p["demo_task"] == "CEG_HC" and p["method"] == "oracle_irm"),
+            next(m for m in moved if m["demo_task"] == "CEG_HC" and m["method"] == "oracle_irm")))),
+        ("paper-demo/CEG_HC/ours/oracle_irm", "weights@pow1/35", "synth-hc", "elsewhere"),
+        ("paper-demo/ST_HC/paper/IRM", "(row bass/5)", "present", "absent"),
+    ], key=str)
+
+
+def test_check_scores_a_sample_of_the_demo_against_its_published_rows(tmp_path, monkeypatch):
+    """`bench check --update` scores every demo clip and publishes the rows, the table and their
+    means; a plain check scores only the sample (the first clip of each task) and compares its
+    rows: the table and means are the published rows', so a row moved outside the sample shows
+    in the means (compared with published.json by `check`), one inside it by name."""
+    import benchmark.cli as cli
+
+    demo = linked_demo(tmp_path / "demo", ["CEG_HC/mel1/35", "CEG_HC/pow1/35"])
+    asked = []
+
+    def demo_rows(demo_dir, device, family=None, workers=2, clips=None):
+        asked.append(clips)
+        return score_demo(demo_dir, {"passthrough": BASELINES / "passthrough.py"}, progress=False, clips=clips)
+
+    monkeypatch.setattr(cli, "_demo_rows", demo_rows)
+    board = tmp_path / "board"
+    board.mkdir()
+    args = argparse.Namespace(update=False, full=False, device="cpu", workers=1)
+    with pytest.raises(BenchmarkError, match="paper-demo.csv.*bench check --update"):
+        cli._check_demo(str(demo), board, args)  # nothing published yet: fails before scoring
+    assert asked == []
+    args.update = True
+    entries, moved = cli._check_demo(str(demo), board, args)
+    assert moved == [] and asked == [None]
+    assert {row["clip"] for row in read_rows(board / "paper-demo.csv")} == {"mel1", "pow1"}
+    markdown = (board / "paper-demo.md").read_text()
+
+    args.update = False
+    assert cli._check_demo(str(demo), board, args) == (entries, []) and asked[-1] == DEMO_SAMPLE_CLIPS == 1
+    assert (board / "paper-demo.md").read_text() == markdown
+    table = pd.read_csv(board / "paper-demo.csv", dtype={"clip": str})
+    passthrough = table["method"] == "passthrough"
+    table.loc[passthrough, "si_sdr"] += 0.5  # mel1 (in the sample) and pow1 (outside it)
+    table.to_csv(board / "paper-demo.csv", index=False)
+    now, moved = cli._check_demo(str(demo), board, args)
+    assert [field for _, field, _, _ in moved] == ["si_sdr@mel1/35"]
+    key = "paper-demo/CEG_HC/ours/passthrough"
+    assert now[key]["si_sdr.mean"] == pytest.approx(entries[key]["si_sdr.mean"] + 0.5)

@@ -61,6 +61,7 @@ import numba
 import numpy as np
 
 from ..effects import CLIP_TOLERANCE, clipping_masks
+from ..effects.ordered_sum import pairwise_sum
 from ..versions import usable_cpus
 
 # 1024 samples at 16 kHz: 64 ms, hop 256, the hop the paper's demo outputs hint at (they
@@ -314,23 +315,28 @@ def _threshold_step(m, padded, z, u, best, best_objective, previous, ids, counts
             count = 1
         k = s * (1 + count // r)
         low, high = BOUND * previous[i], previous[i] / BOUND  # H_k's window around its last threshold
-        above, candidates = 0, 0  # squares at least `high`; those in [low, high), gathered into `work`
         zi, ui = z[i], u[i]
         if not fresh:  # u: from the last zbar - u to u + z - zbar
             for j in range(2 * n):
                 ui[j] = zi[j] - ui[j]
-        for j in range(n):
+        re, im = zi[0] + ui[0], zi[1] + ui[1]
+        square = 0.25 * (re * re + im * im)  # DC halved for ranking
+        score[0] = square
+        above = np.int64(square >= high)  # squares at least `high`
+        candidates = np.int64((square >= low) & (square < high))  # and those in [low, high)
+        for j in range(1, n):  # counting only (the gathering comes after): a loop the compiler vectorises
             re, im = zi[2 * j] + ui[2 * j], zi[2 * j + 1] + ui[2 * j + 1]
-            score[j] = re * re + im * im  # |z + u|^2
-        score[0] *= 0.25  # DC halved for ranking
-        for j in range(n):
-            square = score[j]
-            work[candidates] = square
-            candidates += (square >= low) & (square < high)
+            square = re * re + im * im  # |z + u|^2
+            score[j] = square
             above += square >= high
+            candidates += (square >= low) & (square < high)
         threshold = -1.0  # k past the coefficient count: keep them all
         if k < n:
-            if above < k <= above + candidates:  # the k-th largest lies in the window
+            if above < k <= above + candidates:  # the k-th largest lies in the window: gather it into `work`
+                gathered = 0
+                for j in range(n):
+                    work[gathered] = score[j]
+                    gathered += (score[j] >= low) & (score[j] < high)
                 threshold = _kth_largest(work, candidates, k - above)
             else:
                 work[:] = score
@@ -343,9 +349,7 @@ def _threshold_step(m, padded, z, u, best, best_objective, previous, ids, counts
             dre, dim = zi[2 * j] - re, zi[2 * j + 1] - im
             ui[2 * j], ui[2 * j + 1] = re - ui[2 * j], im - ui[2 * j + 1]
             work[j] = dre * dre + dim * dim
-        total = 0.0  # ||z - zbar||^2 over the half spectrum, summed in order
-        for j in range(n):
-            total += work[j]
+        total = pairwise_sum(work[:n])  # ||z - zbar||^2 over the half spectrum, in an order fixed in code
         objective = math.sqrt(2.0 * total - (work[0] + work[w]))  # the full spectrum has DC and Nyquist once
         if objective <= best_objective[i]:
             best_objective[i] = objective

@@ -9,6 +9,12 @@ real instruments): ``synth-od`` or ``sampled-od`` for CEG_OD, and so on. The dem
 brought to our tasks' scale convention (clean peak 0.5, scale-preserving clipping) by one
 gain, fitted to our own reproduction of that input from ``tar``; the distortion itself is
 untouched. Scores are SI-SDR (dB), which does not depend on the outputs' scale.
+
+The scores are published row by row in ``leaderboard/paper-demo.csv`` (one row per demo task,
+clip, level, method and source), and ``leaderboard/paper-demo.md`` and the demo's entries of
+``published.json`` are made from those rows. ``bench check`` scores a fixed sample again, the
+first ``DEMO_SAMPLE_CLIPS`` clip(s) of each demo task at every level, and compares each row with
+its published one (``row_differences``); ``bench check --full`` scores every clip.
 """
 from __future__ import annotations
 
@@ -29,6 +35,7 @@ from ..errors import BenchmarkError
 from ..executor import LocalExecutor
 from ..harness.submission import SubmissionRunner
 from ..metrics import METRICS_BY_NAME
+from .drift import Moved, within
 from .paper import load_paper
 
 DEMO_KINDS = {"CEG_OD": "od", "CEG_HC": "hc", "ST_HC": "sdr"}  # demo task -> our task FAMILY-KIND
@@ -40,10 +47,13 @@ ASPADE_DELAY = 256  # the paper's A-SPADE outputs are 256 samples early against 
 PEAK = 0.5
 DEMO_RATE = 16000  # Hz, the demo clips' rate
 DEMO_METRICS = ("si_sdr", "peaq_odg", "rnonlin")  # scored on every demo clip, by the harness's functions
+DEMO_SAMPLE_CLIPS = 1  # clips of each demo task (the first by name, at every level) `bench check` scores again
+ROW_KEY = ("demo_task", "clip", "level", "method", "source")  # what names one published row
 
 
-def demo_folders(demo_dir: str | Path) -> list[tuple[str, str, float, Path]]:
-    """(demo task, clip, level, folder) of every clip/level folder holding tar.wav and inp.wav."""
+def demo_folders(demo_dir: str | Path, clips: int | None = None) -> list[tuple[str, str, float, Path]]:
+    """(demo task, clip, level, folder) of every clip/level folder holding tar.wav and inp.wav;
+    with ``clips``, of the first that many clips (by name) of each demo task only."""
     found = []
     for folder in sorted(Path(demo_dir).glob("*/*/*")):
         task = folder.parent.parent.name
@@ -51,6 +61,9 @@ def demo_folders(demo_dir: str | Path) -> list[tuple[str, str, float, Path]]:
             found.append((task, folder.parent.name, float(folder.name), folder))
     if not found:
         raise BenchmarkError(f"{demo_dir}: no TASK/CLIP/LEVEL folders with tar.wav and inp.wav")
+    if clips is not None:
+        chosen = {task: sorted({clip for t, clip, _, _ in found if t == task})[:clips] for task in DEMO_KINDS}
+        found = [item for item in found if item[1] in chosen[item[0]]]
     return found
 
 
@@ -134,15 +147,16 @@ def _ours_unit(job: tuple[str, Path, str], items: list[tuple[str, str, float, Pa
 
 
 def score_demo(demo_dir: str | Path, submissions: dict[str, Path], device: str = "cpu", family: str = "synth",
-               progress: bool = True, workers: int = 1) -> list[dict[str, Any]]:
+               progress: bool = True, workers: int = 1, clips: int | None = None) -> list[dict[str, Any]]:
     """One row per (demo task, clip, level, method, source): every metric of ``DEMO_METRICS``.
 
     Our submissions run with the task (the weights) of ``family`` matching each demo task; each
     row of ours names that task (``weights``). A registered network without a checkpoint for
     that task is left out (as ``bench run`` leaves it out). ``workers`` processes share the work
     (one unit: a demo folder of the paper's outputs, or one submission on one demo task); the
-    rows come in the same order whatever their number."""
-    folders = demo_folders(demo_dir)
+    rows come in the same order whatever their number. ``clips``: score only the first that many
+    clips of each demo task (``demo_folders``)."""
+    folders = demo_folders(demo_dir, clips)
     ours = [(name, path, demo_task) for name, path in submissions.items() for demo_task in DEMO_KINDS
             if name not in BASELINES or BASELINES[name].has_what_it_needs(our_task(demo_task, family))]
     executor = LocalExecutor(workers)
@@ -207,6 +221,48 @@ def published_entries(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             for key, part in sorted(entries.items())}
 
 
+def write_rows(rows: list[dict[str, Any]], path: str | Path) -> None:
+    """The rows as CSV (``leaderboard/paper-demo.csv``), floats written exactly."""
+    with atomic_path(path) as temp:
+        pd.DataFrame(rows, columns=[*ROW_KEY, "weights", *DEMO_METRICS]).to_csv(temp, index=False)
+
+
+def read_rows(path: str | Path) -> list[dict[str, Any]]:
+    """The rows ``write_rows`` wrote (the paper's rows without ``weights``)."""
+    try:
+        table = pd.read_csv(path, dtype={"demo_task": str, "clip": str, "method": str, "source": str, "weights": str},
+                            keep_default_na=False, na_values={"weights": [""]})
+    except (OSError, ValueError) as exc:
+        raise BenchmarkError(f"{path}: cannot read the published demo rows ({exc}); "
+                             "write them with `bench check --update` or `bench paper-demo`") from exc
+    return [{k: v for k, v in row.items() if not (k == "weights" and pd.isna(v))} for row in table.to_dict("records")]
+
+
+def row_differences(published: list[dict[str, Any]], now: list[dict[str, Any]],
+                    tolerances: dict[str, float]) -> list[Moved]:
+    """What moved between the rows scored now and their published rows, over the clips scored
+    now: a row on one side only, other weights, or a metric beyond its tolerance (fields
+    ``METRIC@CLIP/LEVEL``, entries as in ``published.json``)."""
+    def by_key(rows):
+        return {tuple(row[k] for k in ROW_KEY): row for row in rows}
+
+    old, new = by_key(published), by_key(now)
+    clips = {(row["demo_task"], row["clip"]) for row in now}
+    moved: list[Moved] = []
+    for key in sorted(k for k in set(old) | set(new) if k[:2] in clips):
+        task, clip, level, method, source = key
+        entry, where = f"{DEMO_KEY_PREFIX}{task}/{source}/{method}", f"{clip}/{level:g}"
+        if key not in old or key not in new:
+            moved.append((entry, f"(row {where})", "present" if key in old else "absent",
+                          "present" if key in new else "absent"))
+            continue
+        if old[key].get("weights") != new[key].get("weights"):
+            moved.append((entry, f"weights@{where}", old[key].get("weights"), new[key].get("weights")))
+        moved += [(entry, f"{metric}@{where}", old[key][metric], new[key][metric]) for metric in DEMO_METRICS
+                  if not within(old[key][metric], new[key][metric], tolerances[metric])]
+    return moved
+
+
 def write_markdown(rows: list[dict[str, Any]], path: str | Path) -> None:
     """``leaderboard/paper-demo.md``: one table per demo task."""
     lines = ["# The paper's demo clips, scored with our metrics", "",
@@ -217,8 +273,8 @@ def write_markdown(rows: list[dict[str, Any]], path: str | Path) -> None:
              "in the last column, the median the paper published for that output over its whole test set (read off "
              "its figures, `leaderboard/paper.csv`). \"ours\": our baselines run on the same `inp.wav`, brought to "
              "our tasks' scale by one fitted gain, with the weights trained on the task named in the table (they "
-             "never saw CEG or SignalTrain). IRM is an oracle. Regenerate with "
-             "`bench paper-demo --demo-dir ../shared/paper-demo`.", ""]
+             "never saw CEG or SignalTrain). IRM is an oracle. Every score, clip by clip: `paper-demo.csv` beside "
+             "this page. Regenerate both with `bench paper-demo --demo-dir ../shared/paper-demo`.", ""]
     tables = {metric: demo_table(rows, metric) for metric in DEMO_METRICS}
     for task in DEMO_KINDS:
         lines += [f"## {task}", ""]
