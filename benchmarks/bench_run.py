@@ -10,7 +10,8 @@ distorted inputs' scores, every baseline on every default task, the board. The
 earlier revision runs from a git worktree of this repository (made in ``--workdir``, removed
 after), with this checkout's Python environment, so both runs use the same packages. Printed: the
 wall-clock seconds of each run, the CPU seconds of it and its child processes, and the ratio of
-this checkout's to the earlier revision's.
+this checkout's to the earlier revision's. Since the submissions' processes are forked by fork
+servers (b79e127), their CPU time is not among the children's: compare wall times.
 
 The default ``--against`` is the revision of 2026-11-30 whose README gave ``bench run`` as 9 min
 35 s (on the machine of that day), before the perceptual metrics (PEAQ, R_nonlin) joined the
