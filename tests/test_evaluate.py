@@ -16,6 +16,7 @@ from benchmark.cli import main as bench
 from benchmark.dataset.shards import iter_examples
 from benchmark.harness.evaluate import evaluate
 from benchmark.dataset.generate import generate_task
+from benchmark.executor import LocalExecutor
 from benchmark.metrics import si_sdr
 from benchmark.harness.submission import SubmissionError, SubmissionRunner
 from conftest import REPO_ROOT, small_recipe
@@ -473,3 +474,26 @@ def test_submission_processes_fork_from_one_server_holding_torch_and_the_light_c
             pass
     parents = [json.loads(line)[0] for line in seen.read_text().splitlines()]
     assert len(parents) == 2 and parents[0] == parents[1] != os.getpid()
+
+
+def _restores_one_second(path: str, task: str) -> float:
+    """A pool unit: run a submission on one second of silence plus one sample; its output's sum."""
+    with SubmissionRunner(path, task) as runner:
+        restored, _ = runner(np.eye(1, 16000, dtype=np.float32), ["one"])
+    return float(restored.sum())
+
+
+def test_a_pool_forked_while_this_process_runs_a_fork_server_runs_submissions(tmp_path):
+    """A local pool's processes are forked from a process whose fork server already runs: each
+    starts a server of its own (waiting on the inherited one failed: 'No child processes')."""
+    model = write_submission(tmp_path, """
+        class Model:
+            sample_rate = 16000
+            def __init__(self, task, device="cpu"):
+                pass
+            def __call__(self, x):
+                return x
+    """)
+    assert _restores_one_second(str(model), "tiny-hc") == 1.0  # this process's fork server runs now
+    done = dict(LocalExecutor(2).map(_restores_one_second, [str(model), str(model)], "tiny-hc"))
+    assert done == {str(model): 1.0}
