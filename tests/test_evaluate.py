@@ -483,17 +483,10 @@ def _restores_one_second(path: str, task: str) -> float:
     return float(restored.sum())
 
 
-def test_a_pool_forked_while_this_process_runs_a_fork_server_runs_submissions(tmp_path):
+def test_a_pool_forked_while_this_process_runs_a_fork_server_runs_submissions():
     """A local pool's processes are forked from a process whose fork server already runs: each
     starts a server of its own (waiting on the inherited one failed: 'No child processes')."""
-    model = write_submission(tmp_path, """
-        class Model:
-            sample_rate = 16000
-            def __init__(self, task, device="cpu"):
-                pass
-            def __call__(self, x):
-                return x
-    """)
+    model = BASELINES / "passthrough.py"
     assert _restores_one_second(str(model), "tiny-hc") == 1.0  # this process's fork server runs now
     done = dict(LocalExecutor(2).map(_restores_one_second, [str(model), str(model)], "tiny-hc"))
     assert done == {str(model): 1.0}
