@@ -122,7 +122,8 @@ def test_check_scores_a_sample_of_the_demo_against_its_published_rows(tmp_path, 
     """`bench check --update` scores every demo clip and publishes the rows, the table and their
     means; a plain check scores only the sample (the first clip of each task) and compares its
     rows: the table and means are the published rows', so a row moved outside the sample shows
-    in the means (compared with published.json by `check`), one inside it by name."""
+    in the means (compared with published.json by `check`), one inside it by name; `--full`
+    compares every row."""
     import benchmark.cli as cli
 
     demo = linked_demo(tmp_path / "demo", ["CEG_HC/mel1/35", "CEG_HC/pow1/35"])
@@ -156,3 +157,7 @@ def test_check_scores_a_sample_of_the_demo_against_its_published_rows(tmp_path, 
     assert [field for _, field, _, _ in moved] == ["si_sdr@mel1/35"]
     key = "paper-demo/CEG_HC/ours/passthrough"
     assert now[key]["si_sdr.mean"] == pytest.approx(entries[key]["si_sdr.mean"] + 0.5)
+    args.full = True  # every clip scored again: both rows named
+    assert [field for _, field, _, _ in cli._check_demo(str(demo), board, args)[1]] == ["si_sdr@mel1/35",
+                                                                                          "si_sdr@pow1/35"]
+    assert asked[-1] is None
