@@ -243,9 +243,9 @@ def _demo_rows(demo_dir: str, device: str, family: str | None = None, workers: i
 
 
 def _cmd_paper_demo(args: argparse.Namespace) -> int:
-    from .report.paper_demo import write_markdown, write_rows
+    from .report.paper_demo import DEMO_TABLE, write_markdown, write_rows
 
-    out = Path(args.out or paths.leaderboard_dir() / "paper-demo.md")
+    out = Path(args.out or paths.leaderboard_dir() / DEMO_TABLE)
     rows = _demo_rows(args.demo_dir, args.device, args.family, args.workers)
     write_rows(rows, out.with_suffix(".csv"))
     write_markdown(rows, out)
@@ -258,10 +258,11 @@ def _check_demo(demo_dir: str, leaderboard: Path, args: argparse.Namespace) -> t
     or with --update from every clip scored now, then published) and what moved (the clips
     scored again: a fixed sample, or every clip with --full)."""
     from .pipeline import tolerances
-    from .report.paper_demo import (DEMO_SAMPLE_CLIPS, published_entries, read_rows, row_differences, write_markdown,
-                                    write_rows)
+    from .report.paper_demo import (DEMO_SAMPLE_CLIPS, DEMO_TABLE, published_entries, read_rows, row_differences,
+                                    write_markdown, write_rows)
 
-    rows_path = leaderboard / "paper-demo.csv"
+    table = leaderboard / DEMO_TABLE
+    rows_path = table.with_suffix(".csv")
     published = None if args.update else read_rows(rows_path)  # before the scoring: a missing file fails at once
     every_clip = args.update or args.full
     rows = _demo_rows(demo_dir, args.device, workers=args.workers, clips=None if every_clip else DEMO_SAMPLE_CLIPS)
@@ -271,7 +272,7 @@ def _check_demo(demo_dir: str, leaderboard: Path, args: argparse.Namespace) -> t
     else:
         moved = row_differences(published, rows, tolerances())
         rows = published
-    write_markdown(rows, leaderboard / "paper-demo.md")
+    write_markdown(rows, table)
     return published_entries(rows), moved
 
 

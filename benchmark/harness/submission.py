@@ -111,12 +111,13 @@ class Timing(NamedTuple):
 # What the fork server imports before it forks submission processes (what is not installed is
 # skipped): what every shipped network imports, torch (1.4 s) and the checkpoint loader (0.7 s).
 PRELOADED = ("numpy", "torch", "benchmark.models.checkpoints")
+FORK_SERVER = "forkserver" in multiprocessing.get_all_start_methods()  # not on Windows
 
 
 def _start_context() -> multiprocessing.context.BaseContext:
     """How submission processes start: forked from this process's fork server, which holds
-    ``PRELOADED``; spawned where there is none (Windows)."""
-    if "forkserver" not in multiprocessing.get_all_start_methods():
+    ``PRELOADED``; spawned where there is none."""
+    if not FORK_SERVER:
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["__main__", *PRELOADED])
@@ -135,7 +136,7 @@ def _forget_inherited_fork_server() -> None:
     server._forkserver_pid = server._forkserver_address = server._forkserver_alive_fd = None
 
 
-if "forkserver" in multiprocessing.get_all_start_methods():
+if FORK_SERVER:
     import multiprocessing.forkserver
 
     os.register_at_fork(after_in_child=_forget_inherited_fork_server)

@@ -49,6 +49,7 @@ DEMO_RATE = 16000  # Hz, the demo clips' rate
 DEMO_METRICS = ("si_sdr", "peaq_odg", "rnonlin")  # scored on every demo clip, by the harness's functions
 DEMO_SAMPLE_CLIPS = 1  # clips of each demo task (the first by name, at every level) `bench check` scores again
 ROW_KEY = ("demo_task", "clip", "level", "method", "source")  # what names one published row
+DEMO_TABLE = "paper-demo.md"  # in the leaderboard folder; its rows beside it, the same name as .csv
 
 
 def demo_folders(demo_dir: str | Path, clips: int | None = None) -> list[tuple[str, str, float, Path]]:
