@@ -231,59 +231,27 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _demo_rows(demo_dir: str, device: str, family: str | None = None, workers: int = 2,
-               clips: int | None = None) -> list:
-    """The demo's scores (of its first ``clips`` clips per task if given); our networks with the
-    weights of ``family`` (default: the default tasks')."""
-    from .dataset.recipes import DEFAULT_FAMILY
-    from .report.paper_demo import score_demo
-
-    return score_demo(demo_dir, {b.name: paths.baselines_dir() / b.file for b in BASELINES.values()}, device,
-                      family or DEFAULT_FAMILY, workers=workers, clips=clips)
-
-
 def _cmd_paper_demo(args: argparse.Namespace) -> int:
+    from .pipeline import demo_rows
     from .report.paper_demo import DEMO_TABLE, write_markdown, write_rows
 
     out = Path(args.out or paths.leaderboard_dir() / DEMO_TABLE)
-    rows = _demo_rows(args.demo_dir, args.device, args.family, args.workers)
+    rows = demo_rows(args.demo_dir, args.device, args.family, args.workers)
     write_rows(rows, out.with_suffix(".csv"))
     write_markdown(rows, out)
     print(f"wrote {out} and its rows, {out.with_suffix('.csv')}")
     return 0
 
 
-def _check_demo(demo_dir: str, leaderboard: Path, args: argparse.Namespace) -> tuple[dict, list]:
-    """The paper demo's part of ``bench check``: its published entries (from its published rows,
-    or with --update from every clip scored now, then published) and what moved (the clips
-    scored again: a fixed sample, or every clip with --full)."""
-    from .pipeline import tolerances
-    from .report.paper_demo import (DEMO_SAMPLE_CLIPS, DEMO_TABLE, published_entries, read_rows, row_differences,
-                                    write_markdown, write_rows)
-
-    table = leaderboard / DEMO_TABLE
-    rows_path = table.with_suffix(".csv")
-    published = None if args.update else read_rows(rows_path)  # before the scoring: a missing file fails at once
-    every_clip = args.update or args.full
-    rows = _demo_rows(demo_dir, args.device, workers=args.workers, clips=None if every_clip else DEMO_SAMPLE_CLIPS)
-    moved = []
-    if published is None:
-        write_rows(rows, rows_path)
-    else:
-        moved = row_differences(published, rows, tolerances())
-        rows = published
-    write_markdown(rows, table)
-    return published_entries(rows), moved
-
-
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .pipeline import check
+    from .pipeline import check, check_demo
 
     leaderboard = Path(args.leaderboard or paths.leaderboard_dir())
     demo_dir = args.demo_dir  # "" turns the paper-demo check off
     if demo_dir is None and paths.paper_demo_dir().is_dir():
         demo_dir = paths.paper_demo_dir()
-    extra, moved = _check_demo(demo_dir, leaderboard, args) if demo_dir else ({}, [])
+    extra, moved = (check_demo(demo_dir, leaderboard, args.device, args.workers, args.update, args.full)
+                    if demo_dir else ({}, []))
     moved += check(args.data, args.results, args.update, args.device, args.workers,
                    leaderboard / "published.json", extra, args.task, _fad_embedder(args), args.scheduler,
                    _opt_in(args), args.full, args.baseline)

@@ -48,7 +48,9 @@ from .metrics import METRICS, Embedder
 from .report import render
 from .report.statistics import ENOUGH_CLIPS
 from .report.drift import within
-from .report.paper_demo import DEMO_KEY_PREFIX
+from .report.drift import Moved
+from .report.paper_demo import (DEMO_KEY_PREFIX, DEMO_SAMPLE_CLIPS, DEMO_TABLE, published_entries, read_rows,
+                                row_differences, score_demo, write_markdown, write_rows)
 
 
 USER_BOARD = Path("board")  # a user's board, relative to the working directory
@@ -260,6 +262,35 @@ def run(data: str | Path = "data", results: str | Path = "results", tasks: list[
     return summaries
 
 
+def demo_rows(demo_dir: str | Path, device: str = "cpu", family: str | None = None, workers: int = 2,
+              clips: int | None = None) -> list[dict[str, Any]]:
+    """The paper demo's scores (``bench paper-demo``; of its first ``clips`` clips per task if
+    given): the paper's outputs, and the registered baselines with the weights of ``family``
+    (default: the default tasks')."""
+    return score_demo(demo_dir, {b.name: paths.baselines_dir() / b.file for b in BASELINES.values()}, device,
+                      family or recipes.DEFAULT_FAMILY, workers=workers, clips=clips)
+
+
+def check_demo(demo_dir: str | Path, leaderboard: str | Path, device: str = "cpu", workers: int = 2,
+               update: bool = False, full: bool = False) -> tuple[dict[str, dict[str, Any]], list[Moved]]:
+    """The paper demo's part of ``bench check``: its published entries (from its published rows
+    beside ``leaderboard``'s table, or with ``update`` from every clip scored now, then
+    published) and what moved (the clips scored again: a fixed sample, every clip with ``full``).
+    The table is rendered again from the published rows."""
+    table = Path(leaderboard) / DEMO_TABLE
+    rows_path = table.with_suffix(".csv")
+    published = None if update else read_rows(rows_path)  # before the scoring: a missing file fails at once
+    rows = demo_rows(demo_dir, device, workers=workers, clips=None if update or full else DEMO_SAMPLE_CLIPS)
+    moved = []
+    if published is None:
+        write_rows(rows, rows_path)
+    else:
+        moved = row_differences(published, rows, tolerances())
+        rows = published
+    write_markdown(rows, table)
+    return published_entries(rows), moved
+
+
 def check(data: str | Path = "data", results: str | Path = "results", update: bool = False,
           device: str = "cpu", workers: int = 2, published_path: str | Path | None = None,
           extra: dict[str, dict[str, Any]] | None = None, tasks: list[str] | None = None,
@@ -270,16 +301,16 @@ def check(data: str | Path = "data", results: str | Path = "results", update: bo
 
     ``tasks`` (default: the quick ones, ``BENCHMARK_TASKS``, and the full board's, ``FULL_TASKS``):
     a quick task is evaluated on its first ``QUICK_EXAMPLES`` examples and its numbers compared; a
-    full-board task on a fixed
-    sample of its examples (every example with ``full``), compared example by example with the
-    published rows, whose statistics must be the published numbers (``full_board.py``).
-    ``extra`` adds more published entries (the paper-demo scores) to compare or update. Published
-    entries this run does not recompute (other tasks than ``tasks``; the paper demo without
-    ``extra``) are neither compared nor, with ``update``, replaced. With ``update`` (a full-board
-    task only with ``full``), the published board beside ``published_path`` is rendered again
-    from the same results. ``baselines`` (default: all) limits the evaluations, comparisons and
-    replaced entries to the registered baselines named: to publish one retrained network on the
-    full board without evaluating the others again.
+    full-board task on a fixed sample of its examples (every example with ``full``), compared
+    example by example with the published rows, whose statistics must be the published numbers
+    (``full_board.py``). ``extra`` adds more published entries (the paper demo's, from
+    ``check_demo``) to compare or update. Published entries this run does not recompute (other
+    tasks than ``tasks``; the paper demo without ``extra``) are neither compared nor, with
+    ``update``, replaced. With ``update`` (a full-board task only with ``full``), the published
+    board beside ``published_path`` is rendered again from the same results. ``baselines``
+    (default: all) limits the evaluations, comparisons and replaced entries to the registered
+    baselines named: to publish one retrained network on the full board without evaluating the
+    others again.
     """
     chosen = list(tasks or (*BENCHMARK_TASKS, *recipes.FULL_TASKS))
     quick = [t for t in chosen if get_recipe(t).name not in recipes.FULL_TASKS]

@@ -1,7 +1,6 @@
 """`bench paper-demo`: the paper's published outputs and ours, on the paper's own demo clips."""
 from __future__ import annotations
 
-import argparse
 
 import numpy as np
 import pandas as pd
@@ -124,7 +123,7 @@ def test_check_scores_a_sample_of_the_demo_against_its_published_rows(tmp_path, 
     rows: the table and means are the published rows', so a row moved outside the sample shows
     in the means (compared with published.json by `check`), one inside it by name; `--full`
     compares every row."""
-    import benchmark.cli as cli
+    import benchmark.pipeline as pipeline
 
     demo = linked_demo(tmp_path / "demo", ["CEG_HC/mel1/35", "CEG_HC/pow1/35"])
     asked = []
@@ -133,31 +132,31 @@ def test_check_scores_a_sample_of_the_demo_against_its_published_rows(tmp_path, 
         asked.append(clips)
         return score_demo(demo_dir, {"passthrough": BASELINES / "passthrough.py"}, progress=False, clips=clips)
 
-    monkeypatch.setattr(cli, "_demo_rows", demo_rows)
+    monkeypatch.setattr(pipeline, "demo_rows", demo_rows)
     board = tmp_path / "board"
     board.mkdir()
-    args = argparse.Namespace(update=False, full=False, device="cpu", workers=1)
+
+    def check(update=False, full=False):
+        return pipeline.check_demo(str(demo), board, workers=1, update=update, full=full)
+
     with pytest.raises(BenchmarkError, match="paper-demo.csv.*bench check --update"):
-        cli._check_demo(str(demo), board, args)  # nothing published yet: fails before scoring
+        check()  # nothing published yet: fails before scoring
     assert asked == []
-    args.update = True
-    entries, moved = cli._check_demo(str(demo), board, args)
+    entries, moved = check(update=True)
     assert moved == [] and asked == [None]
     assert {row["clip"] for row in read_rows(board / "paper-demo.csv")} == {"mel1", "pow1"}
     markdown = (board / "paper-demo.md").read_text()
 
-    args.update = False
-    assert cli._check_demo(str(demo), board, args) == (entries, []) and asked[-1] == DEMO_SAMPLE_CLIPS == 1
+    assert check() == (entries, []) and asked[-1] == DEMO_SAMPLE_CLIPS == 1
     assert (board / "paper-demo.md").read_text() == markdown
     table = pd.read_csv(board / "paper-demo.csv", dtype={"clip": str})
     passthrough = table["method"] == "passthrough"
     table.loc[passthrough, "si_sdr"] += 0.5  # mel1 (in the sample) and pow1 (outside it)
     table.to_csv(board / "paper-demo.csv", index=False)
-    now, moved = cli._check_demo(str(demo), board, args)
+    now, moved = check()
     assert [field for _, field, _, _ in moved] == ["si_sdr@mel1/35"]
     key = "paper-demo/CEG_HC/ours/passthrough"
     assert now[key]["si_sdr.mean"] == pytest.approx(entries[key]["si_sdr.mean"] + 0.5)
-    args.full = True  # every clip scored again: both rows named
-    assert [field for _, field, _, _ in cli._check_demo(str(demo), board, args)[1]] == ["si_sdr@mel1/35",
-                                                                                          "si_sdr@pow1/35"]
+    # every clip scored again: both rows named
+    assert [field for _, field, _, _ in check(full=True)[1]] == ["si_sdr@mel1/35", "si_sdr@pow1/35"]
     assert asked[-1] is None
