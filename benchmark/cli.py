@@ -269,7 +269,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .dataset.recipes import DEFAULT_FAMILY
+    from .dataset.recipes import DEFAULT_FAMILY, FULL_FAMILY
 
     parser = argparse.ArgumentParser(prog="bench", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -386,8 +386,9 @@ def build_parser() -> argparse.ArgumentParser:
     pd_.add_argument("--demo-dir", required=True, help="e.g. ../shared/paper-demo")
     pd_.add_argument("--out", help="the table, its rows beside it as .csv (default: the repository's leaderboard/paper-demo.md)")
     pd_.add_argument("--device", default="cpu")
-    pd_.add_argument("--family", choices=["synth", "sampled"], default=DEFAULT_FAMILY,
-                     help=f"our networks use the weights of this family's matching task (default {DEFAULT_FAMILY})")
+    pd_.add_argument("--family", choices=[FULL_FAMILY, DEFAULT_FAMILY],
+                     help="our networks use the weights of this family's matching task (default: "
+                     f"{FULL_FAMILY}'s where a network has them, else {DEFAULT_FAMILY}'s)")
     pd_.add_argument("--workers", type=_positive_int, default=2, help="processes (default 2)")
     pd_.set_defaults(run=_cmd_paper_demo)
     return parser

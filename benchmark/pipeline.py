@@ -266,9 +266,9 @@ def demo_rows(demo_dir: str | Path, device: str = "cpu", family: str | None = No
               clips: int | None = None) -> list[dict[str, Any]]:
     """The paper demo's scores (``bench paper-demo``; of its first ``clips`` clips per task if
     given): the paper's outputs, and the registered baselines with the weights of ``family``
-    (default: the default tasks')."""
+    (default: the sampled tasks' where a network has them, ``report.paper_demo.weights_family``)."""
     return score_demo(demo_dir, {b.name: paths.baselines_dir() / b.file for b in BASELINES.values()}, device,
-                      family or recipes.DEFAULT_FAMILY, workers=workers, clips=clips)
+                      family, workers=workers, clips=clips)
 
 
 def check_demo(demo_dir: str | Path, leaderboard: str | Path, device: str = "cpu", workers: int = 2,

@@ -10,7 +10,7 @@ import soundfile as sf
 from benchmark.errors import BenchmarkError
 from benchmark.metrics import si_sdr
 from benchmark.report.paper_demo import (DEMO_SAMPLE_CLIPS, demo_folders, paper_scores, published_entries, read_rows,
-                                         row_differences, score_demo, write_markdown, write_rows)
+                                         row_differences, score_demo, weights_family, write_markdown, write_rows)
 from conftest import REPO_ROOT, require_paper_demo
 
 BASELINES = REPO_ROOT / "baselines"
@@ -91,6 +91,18 @@ def test_a_network_without_weights_for_the_family_is_left_out(demo, tmp_path, mo
     assert [r for r in rows if r["source"] == "ours"] == []
 
 
+def test_networks_use_the_sampled_weights_where_they_have_them(tmp_path, monkeypatch):
+    """By default a network runs with its checkpoint of the sampled task matching the demo task,
+    else of the synthetic one, else not at all; a named family is used alone."""
+    monkeypatch.setattr("benchmark.paths.checkpoints_dir", lambda: tmp_path)
+    (tmp_path / "demucs").mkdir()
+    for task in ("sampled-od", "synth-od", "synth-hc"):
+        (tmp_path / "demucs" / f"{task}.pt").touch()
+    assert [weights_family("demucs", t) for t in ("CEG_OD", "CEG_HC", "ST_HC")] == ["sampled", "synth", None]
+    assert weights_family("demucs", "CEG_OD", "synth") == "synth" and weights_family("demucs", "CEG_HC", "sampled") is None
+    assert weights_family("aspade", "ST_HC") == "sampled"  # not a network: needs no weights
+
+
 def test_two_worker_processes_give_the_same_rows_in_the_same_order(demo, rows):
     parallel = score_demo(demo, {n: BASELINES / f"{n}.py" for n in ("passthrough", "oracle_irm")}, progress=False,
                           workers=2)
@@ -112,7 +124,7 @@ def test_rows_are_published_exactly_and_compared_row_by_row(rows, tmp_path):
         ("paper-demo/CEG_HC/ours/oracle_irm", "rnonlin@pow1/35", *(r["rnonlin"] for r in (
             next(p for p in published if p["demo_task"] == "CEG_HC" and p["method"] == "oracle_irm"),
             next(m for m in moved if m["demo_task"] == "CEG_HC" and m["method"] == "oracle_irm")))),
-        ("paper-demo/CEG_HC/ours/oracle_irm", "weights@pow1/35", "synth-hc", "elsewhere"),
+        ("paper-demo/CEG_HC/ours/oracle_irm", "weights@pow1/35", "sampled-hc", "elsewhere"),
         ("paper-demo/ST_HC/paper/IRM", "(row bass/5)", "present", "absent"),
     ], key=str)
 

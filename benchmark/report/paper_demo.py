@@ -4,8 +4,9 @@ The demo folder (``TASK/CLIP/LEVEL/*.wav``, see ../shared/paper-demo/README.md) 
 clip and level, the clean target ``tar``, the distorted input ``inp`` and the paper's
 outputs. We score the paper's outputs against ``tar`` (``aspade.wav`` first aligned: its
 sample n is the clean sample n + 256), and run our registered baselines on ``inp`` with the checkpoints of the
-matching task of a source family (``synth``: the synthetic sources; ``sampled``: recordings of
-real instruments): ``synth-od`` or ``sampled-od`` for CEG_OD, and so on. The demo inputs were rescaled after distortion, so each is first
+matching task of a source family (``sampled``: recordings of real instruments; ``synth``: the
+synthetic sources): ``sampled-od`` or ``synth-od`` for CEG_OD, and so on; by default the sampled
+task's where a network has a checkpoint for it (``WEIGHT_FAMILIES``). The demo inputs were rescaled after distortion, so each is first
 brought to our tasks' scale convention (clean peak 0.5, scale-preserving clipping) by one
 gain, fitted to our own reproduction of that input from ``tar``; the distortion itself is
 untouched. Scores are SI-SDR (dB), which does not depend on the outputs' scale.
@@ -29,7 +30,7 @@ from tqdm import tqdm
 
 from ..atomic import atomic_path
 from ..baselines import BASELINES, display_name
-from ..dataset.recipes import Recipe, get_recipe
+from ..dataset.recipes import DEFAULT_FAMILY, FULL_FAMILY, Recipe, get_recipe
 from ..effects import apply_effect
 from ..errors import BenchmarkError
 from ..executor import LocalExecutor
@@ -50,6 +51,10 @@ DEMO_METRICS = ("si_sdr", "peaq_odg", "rnonlin")  # scored on every demo clip, b
 DEMO_SAMPLE_CLIPS = 1  # clips of each demo task (the first by name, at every level) `bench check` scores again
 ROW_KEY = ("demo_task", "clip", "level", "method", "source")  # what names one published row
 DEMO_TABLE = "paper-demo.md"  # in the leaderboard folder; its rows beside it, the same name as .csv
+# Whose weights our networks use on the demo unless a family is named: the recordings of real
+# instruments' first (the better training ground for real audio: baselines/checkpoints/README.md),
+# the synthetic sources' for a network with no checkpoint on the sampled task.
+WEIGHT_FAMILIES = (FULL_FAMILY, DEFAULT_FAMILY)
 
 
 def demo_folders(demo_dir: str | Path, clips: int | None = None) -> list[tuple[str, str, float, Path]]:
@@ -123,10 +128,21 @@ def _paper_unit(item: tuple[str, str, float, Path]) -> list[dict[str, Any]]:
             for label, values in paper_scores(folder, _read(folder / "tar.wav")).items()]
 
 
-def _ours_unit(job: tuple[str, Path, str], items: list[tuple[str, str, float, Path]], device: str,
-               family: str) -> list[dict[str, Any]]:
-    """The rows of one of our submissions on every clip and level of one demo task."""
-    name, path, demo_task = job
+def weights_family(name: str, demo_task: str, family: str | None = None) -> str | None:
+    """The source family whose task (weights) submission ``name`` runs with on ``demo_task``:
+    ``family`` if given, else the first of ``WEIGHT_FAMILIES`` a registered network has a
+    checkpoint for; None when it has none."""
+    for candidate in (family,) if family else WEIGHT_FAMILIES:
+        if name not in BASELINES or BASELINES[name].has_what_it_needs(our_task(demo_task, candidate)):
+            return candidate
+    return None
+
+
+def _ours_unit(job: tuple[str, Path, str, str], items: list[tuple[str, str, float, Path]],
+               device: str) -> list[dict[str, Any]]:
+    """The rows of one of our submissions on every clip and level of one demo task, with the
+    weights of one source family."""
+    name, path, demo_task, family = job
     task_name = our_task(demo_task, family)
     rows = []
     with SubmissionRunner(path, task_name, device) as runner:
@@ -147,26 +163,28 @@ def _ours_unit(job: tuple[str, Path, str], items: list[tuple[str, str, float, Pa
     return rows
 
 
-def score_demo(demo_dir: str | Path, submissions: dict[str, Path], device: str = "cpu", family: str = "synth",
-               progress: bool = True, workers: int = 1, clips: int | None = None) -> list[dict[str, Any]]:
+def score_demo(demo_dir: str | Path, submissions: dict[str, Path], device: str = "cpu",
+               family: str | None = None, progress: bool = True, workers: int = 1,
+               clips: int | None = None) -> list[dict[str, Any]]:
     """One row per (demo task, clip, level, method, source): every metric of ``DEMO_METRICS``.
 
-    Our submissions run with the task (the weights) of ``family`` matching each demo task; each
-    row of ours names that task (``weights``). A registered network without a checkpoint for
-    that task is left out (as ``bench run`` leaves it out). ``workers`` processes share the work
+    Our submissions run with the task (the weights) matching each demo task of ``family``, or
+    by default of the first of ``WEIGHT_FAMILIES`` they have a checkpoint for
+    (``weights_family``); each row of ours names that task (``weights``). A registered network
+    without a checkpoint for it is left out (as ``bench run`` leaves it out). ``workers`` processes share the work
     (one unit: a demo folder of the paper's outputs, or one submission on one demo task); the
     rows come in the same order whatever their number. ``clips``: score only the first that many
     clips of each demo task (``demo_folders``)."""
     folders = demo_folders(demo_dir, clips)
-    ours = [(name, path, demo_task) for name, path in submissions.items() for demo_task in DEMO_KINDS
-            if name not in BASELINES or BASELINES[name].has_what_it_needs(our_task(demo_task, family))]
+    ours = [(name, path, demo_task, chosen) for name, path in submissions.items() for demo_task in DEMO_KINDS
+            if (chosen := weights_family(name, demo_task, family))]
     executor = LocalExecutor(workers)
     found: dict[Any, list[dict[str, Any]]] = {}
     with tqdm(total=len(folders) + len(ours), desc="paper demo", unit="unit", disable=not progress) as bar:
         for item, rows in executor.map(_paper_unit, folders, name="paper demo", label=lambda item: str(item[3])):
             found[item] = rows
             bar.update()
-        for job, rows in executor.map(_ours_unit, ours, folders, device, family, name="paper demo",
+        for job, rows in executor.map(_ours_unit, ours, folders, device, name="paper demo",
                                       label=lambda job: f"{job[0]} on {job[2]}"):
             found[job] = rows
             bar.update()
@@ -274,7 +292,8 @@ def write_markdown(rows: list[dict[str, Any]], path: str | Path) -> None:
              "in the last column, the median the paper published for that output over its whole test set (read off "
              "its figures, `leaderboard/paper.csv`). \"ours\": our baselines run on the same `inp.wav`, brought to "
              "our tasks' scale by one fitted gain, with the weights trained on the task named in the table (they "
-             "never saw CEG or SignalTrain). IRM is an oracle. Every score, clip by clip: `paper-demo.csv` beside "
+             "never saw CEG or SignalTrain): the sampled task's (recordings of real instruments) where a network "
+             "has them, else the synthetic one's. IRM is an oracle. Every score, clip by clip: `paper-demo.csv` beside "
              "this page. Regenerate both with `bench paper-demo --demo-dir ../shared/paper-demo`.", ""]
     tables = {metric: demo_table(rows, metric) for metric in DEMO_METRICS}
     for task in DEMO_KINDS:
