@@ -244,17 +244,15 @@ def _cmd_paper_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .pipeline import check, check_demo
+    from .pipeline import check
 
     leaderboard = Path(args.leaderboard or paths.leaderboard_dir())
     demo_dir = args.demo_dir  # "" turns the paper-demo check off
     if demo_dir is None and paths.paper_demo_dir().is_dir():
         demo_dir = paths.paper_demo_dir()
-    extra, moved = (check_demo(demo_dir, leaderboard, args.device, args.workers, args.update, args.full)
-                    if demo_dir else ({}, []))
-    moved += check(args.data, args.results, args.update, args.device, args.workers,
-                   leaderboard / "published.json", extra, args.task, _fad_embedder(args), args.scheduler,
-                   _opt_in(args), args.full, args.baseline)
+    moved = check(args.data, args.results, args.update, args.device, args.workers, leaderboard / "published.json",
+                  demo_dir or None, args.task, _fad_embedder(args), args.scheduler, _opt_in(args), args.full,
+                  args.baseline)
     if args.update:
         print(f"rewrote {leaderboard / 'published.json'} and the published board beside it")
         return 0

@@ -47,8 +47,7 @@ from .harness.summary import format_summary
 from .metrics import METRICS, Embedder
 from .report import render
 from .report.statistics import ENOUGH_CLIPS
-from .report.drift import within
-from .report.drift import Moved
+from .report.drift import Moved, within
 from .report.paper_demo import (DEMO_KEY_PREFIX, DEMO_SAMPLE_CLIPS, DEMO_TABLE, published_entries, read_rows,
                                 row_differences, score_demo, write_markdown, write_rows)
 
@@ -182,7 +181,7 @@ def published_numbers(summaries: list[dict[str, Any]]) -> dict[str, dict[str, An
     return numbers
 
 
-def compare(published: dict[str, Any], current: dict[str, dict[str, Any]]) -> list[tuple[str, str, Any, Any]]:
+def compare(published: dict[str, Any], current: dict[str, dict[str, Any]]) -> list[Moved]:
     """Every (entry, field, published, now) that differs beyond its tolerance."""
     moved = []
     allowed = {**tolerances(), **published.get("tolerances", {})}  # a metric published since: the registry's
@@ -273,7 +272,7 @@ def demo_rows(demo_dir: str | Path, device: str = "cpu", family: str | None = No
 
 def check_demo(demo_dir: str | Path, leaderboard: str | Path, device: str = "cpu", workers: int = 2,
                update: bool = False, full: bool = False) -> tuple[dict[str, dict[str, Any]], list[Moved]]:
-    """The paper demo's part of ``bench check``: its published entries (from its published rows
+    """The paper demo's part of ``check``: its published entries (from its published rows
     beside ``leaderboard``'s table, or with ``update`` from every clip scored now, then
     published) and what moved (the clips scored again: a fixed sample, every clip with ``full``).
     The table is rendered again from the published rows."""
@@ -293,19 +292,19 @@ def check_demo(demo_dir: str | Path, leaderboard: str | Path, device: str = "cpu
 
 def check(data: str | Path = "data", results: str | Path = "results", update: bool = False,
           device: str = "cpu", workers: int = 2, published_path: str | Path | None = None,
-          extra: dict[str, dict[str, Any]] | None = None, tasks: list[str] | None = None,
+          demo_dir: str | Path | None = None, tasks: list[str] | None = None,
           fad: Embedder | None = None, scheduler: str | None = None,
           opt_in: tuple[str, ...] = (), full: bool = False,
-          baselines: list[str] | None = None) -> list[tuple[str, str, Any, Any]]:
+          baselines: list[str] | None = None) -> list[Moved]:
     """``bench check``: recompute the published numbers; returns what moved (empty: all held).
 
     ``tasks`` (default: the quick ones, ``BENCHMARK_TASKS``, and the full board's, ``FULL_TASKS``):
     a quick task is evaluated on its first ``QUICK_EXAMPLES`` examples and its numbers compared; a
     full-board task on a fixed sample of its examples (every example with ``full``), compared
     example by example with the published rows, whose statistics must be the published numbers
-    (``full_board.py``). ``extra`` adds more published entries (the paper demo's, from
-    ``check_demo``) to compare or update. Published entries this run does not recompute (other
-    tasks than ``tasks``; the paper demo without ``extra``) are neither compared nor, with
+    (``full_board.py``). With ``demo_dir`` the paper demo's entries too (``check_demo``,
+    beside ``published_path``'s board). Published entries this run does not recompute (other
+    tasks than ``tasks``; the paper demo without ``demo_dir``) are neither compared nor, with
     ``update``, replaced. With ``update`` (a full-board task only with ``full``), the published
     board beside ``published_path`` is rendered again from the same results. ``baselines``
     (default: all) limits the evaluations, comparisons and replaced entries to the registered
@@ -318,6 +317,8 @@ def check(data: str | Path = "data", results: str | Path = "results", update: bo
     if update and baselines is not None and quick:
         raise CheckError(f"--baseline with --update publishes full-board tasks only ({', '.join(recipes.FULL_TASKS)}); "
                          f"the quick board ({', '.join(quick)}) is rendered from every baseline's results: update it whole")
+    path = Path(published_path or paths.leaderboard_dir() / "published.json")
+    demo, moved = check_demo(demo_dir, path.parent, device, workers, update, full) if demo_dir else ({}, [])
     full_data, full_results = (Path(data), Path(results)) if full else (Path(data) / ".check-sample",
                                                                        Path(results) / ".check-sample")
     with open_cluster(scheduler) as cluster:
@@ -328,8 +329,7 @@ def check(data: str | Path = "data", results: str | Path = "results", update: bo
         full_summaries = evaluate_all(full_data, full_results, full_names, device, fad=fad, executor=cluster,
                                       workers=workers, opt_in=opt_in, baselines=baselines) if full_names else []
     current = published_numbers(summaries + (full_summaries if full else []))
-    current.update(extra or {})
-    path = Path(published_path or paths.leaderboard_dir() / "published.json")
+    current.update(demo)
     published = json.loads(path.read_text()) if path.is_file() else None
     published_results = path.parent / "results"
 
@@ -339,7 +339,7 @@ def check(data: str | Path = "data", results: str | Path = "results", update: bo
     def recomputed(key: str) -> bool:
         task = key.split("/", 1)[1]
         if key.startswith(DEMO_KEY_PREFIX):
-            return bool(extra)
+            return bool(demo)
         return chosen_baseline(key) and (task in names or (full and task in full_names))
 
     if update:
@@ -354,8 +354,8 @@ def check(data: str | Path = "data", results: str | Path = "results", update: bo
     if published is None:
         raise CheckError(f"{path} does not exist; create it with `bench check --update`")
     allowed = {**tolerances(), **published.get("tolerances", {})}
-    moved = compare({**published, "results": {k: v for k, v in published["results"].items() if recomputed(k)}},
-                    current)
+    moved += compare({**published, "results": {k: v for k, v in published["results"].items() if recomputed(k)}},
+                     current)
     for task in full_names:
         moved += hash_differences(task, published.get("examples", {}).get(task, {}), example_hashes(full_data / task))
     moved += evaluation_differences(full_summaries, published_results, full_results, allowed)

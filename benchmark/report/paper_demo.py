@@ -171,9 +171,9 @@ def score_demo(demo_dir: str | Path, submissions: dict[str, Path], device: str =
     Our submissions run with the task (the weights) matching each demo task of ``family``, or
     by default of the first of ``WEIGHT_FAMILIES`` they have a checkpoint for
     (``weights_family``); each row of ours names that task (``weights``). A registered network
-    without a checkpoint for it is left out (as ``bench run`` leaves it out). ``workers`` processes share the work
-    (one unit: a demo folder of the paper's outputs, or one submission on one demo task); the
-    rows come in the same order whatever their number. ``clips``: score only the first that many
+    without a checkpoint for it is left out (as ``bench run`` leaves it out). ``workers``
+    processes share the work (one unit: a demo folder of the paper's outputs, or one submission
+    on one demo task); the rows come in the same order whatever their number. ``clips``: score only the first that many
     clips of each demo task (``demo_folders``)."""
     folders = demo_folders(demo_dir, clips)
     ours = [(name, path, demo_task, chosen) for name, path in submissions.items() for demo_task in DEMO_KINDS
