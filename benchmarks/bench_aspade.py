@@ -3,7 +3,7 @@
 On one clean synthetic guitar clip (``synth_guitar``, 16 kHz, peak 0.5):
 
 1. clipped to ``--sdr`` dB input SDR (``clip_to_sdr``), declipped by the batched code (numba
-   kernels, ducc0's FFTs when installed) on one thread and on one thread per core, and once by the
+   kernels, FFTW's FFTs when pyFFTW is installed) on one thread and on one thread per core, and once by the
    plain frame-by-frame reference (benchmark/models/aspade_reference.py, one thread): wall-clock
    and CPU time of each, the ratios and the largest sample difference;
 2. the batched code alone at each input SDR of the survey (1 ... 20 dB): time, real-time
@@ -37,8 +37,8 @@ SAMPLE_RATE = 16000
 
 
 def fft_library() -> str:
-    """The FFTs the batched code runs on the CPU: ducc0's when installed, else NumPy's."""
-    return "ducc0" if importlib.util.find_spec("ducc0") else "numpy.fft"
+    """The FFTs the batched code runs on the CPU: FFTW's when pyFFTW is installed, else NumPy's."""
+    return "FFTW (pyFFTW)" if importlib.util.find_spec("pyfftw") else "numpy.fft"
 
 
 def main() -> None:

@@ -106,15 +106,15 @@ def reference_cases() -> dict:
 
 
 @pytest.mark.parametrize("case", ["guitar", "noise"])
-@pytest.mark.parametrize("backend, fft", [("numba", "ducc0"), ("numba", "numpy.fft"), ("torch", "torch.fft")])
+@pytest.mark.parametrize("backend, fft", [("numba", "pyfftw"), ("numba", "numpy.fft"), ("torch", "torch.fft")])
 def test_batched_equals_frame_by_frame(reference_cases, case, backend, fft, request, monkeypatch):
-    """Both backends, and the numba backend with either FFT (ducc0's when installed)."""
+    """Both backends, and the numba backend with either FFT (FFTW's when pyFFTW is installed)."""
     if backend == "torch":
         request.getfixturevalue("one_torch_thread")
-    if fft == "ducc0":
-        require_module("ducc0")
+    if fft == "pyfftw":
+        require_module("pyfftw")
     if fft == "numpy.fft":
-        monkeypatch.setitem(sys.modules, "ducc0", None)  # import ducc0 raises ImportError
+        monkeypatch.setitem(sys.modules, "pyfftw", None)  # import pyfftw raises ImportError
     batch, kwargs, expected = reference_cases[case]
     restored = aspade(batch, backend=backend, **kwargs)
     assert np.max(np.abs(restored - expected)) < 1e-9

@@ -17,8 +17,9 @@ BLOCK = 128
 
 
 @numba.njit(cache=True)
-def _block(a: np.ndarray, start: int, n: int) -> float:
-    """NumPy's leaf: fewer than 8 samples in a row; else eight accumulators, then the rest."""
+def lane_sum(a: np.ndarray, start: int, n: int) -> float:
+    """The sum of ``a[start:start+n]`` as NumPy's leaf takes it: fewer than 8 samples in a row; else eight
+    accumulators of interleaved samples, then the rest (also A-SPADE's objective, on any n)."""
     if n < 8:
         total = 0.0
         for i in range(start, start + n):
@@ -59,7 +60,7 @@ def pairwise_sum(a: np.ndarray) -> float:
             done -= 1
             sums[done - 1] += sums[done]
         elif n <= BLOCK:
-            sums[done] = _block(a, start, n)
+            sums[done] = lane_sum(a, start, n)
             done += 1
         else:
             half = n // 2 - (n // 2) % 8

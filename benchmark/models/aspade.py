@@ -33,20 +33,27 @@ rounding unless said so:
 - The output is projected once more onto the consistent set, so that reliable samples
   equal the input bit for bit (overlap-add alone restores them to within rounding).
 - On the CPU, frames iterate in slots (``SLOTS`` per thread): two batched FFTs per iteration
-  (ducc0's when the ``ducc0`` extra is installed, else NumPy's) and two numba kernels, one
-  for the thresholding half (each frame with its own ``k``) and one for the projection; a
-  frame that meets ``epsilon`` or the cap hands its slot to the next waiting frame, so the
-  FFTs always run on full batches. Magnitudes are ranked by their squares, and ``H_k`` finds
-  its threshold by quickselect among the squares in ``[BOUND t, t / BOUND)`` around the
-  frame's previous threshold ``t``, after counting those above (about 75 of 1025 on a 10 s
-  clip; among all of them when the k-th largest lies outside). With ``backend="torch"`` (CPU or CUDA,
-  float64) all frames iterate together and leave the batch when they meet ``epsilon``.
-  Each equals a frame-by-frame run within 1e-9. ``A`` stays the float64 FFT of 2w samples:
-  float32 ran 1.4-1.9x faster but moved samples by up to 0.05 and ΔSDR by up to 0.06 dB on a
-  10 s clip (peak 0.5; the thresholding picks other coefficients), beyond the published
-  numbers' 0.01 dB. An FFT pruned for the zero half (even bins: a real FFT of w samples; odd
-  bins: a complex one of w/2 after a twiddle) would gain little: ducc0 here takes 2.5 + 2.2 µs
-  per frame against 5.2 µs for 2w samples, before the twiddle and packing passes.
+  and two numba kernels, one for the thresholding half (each frame with its own ``k``) and one
+  for the projection; a frame that meets ``epsilon`` or the cap hands its slot to the next
+  waiting frame, so the FFTs always run on full batches. The FFTs are FFTW's when the ``fftw``
+  extra (pyFFTW) is installed, else NumPy's, unnormalised: z, u and the objective are
+  ``sqrt(2w)`` times A's (``epsilon`` scaled alike; ``H_k`` does not see the scale) and the
+  projection undoes the inverse's factor ``2w``. Magnitudes are ranked by their squares, and
+  ``H_k`` finds its threshold by quickselect among the squares in ``[BOUND t, t / BOUND)``
+  around the frame's previous threshold ``t``, after counting those above (among all of them
+  in the 1% of iterations where the k-th largest lies outside). With ``backend="torch"`` (CPU
+  or CUDA, float64) all frames iterate together and leave the batch when they meet
+  ``epsilon``. Each equals a frame-by-frame run within 1e-9.
+- Speed (``benchmarks/bench_aspade.py``, 2048-sample FFTs per frame, 2 cores): FFTW's take 2.3
+  µs forward and 2.4 µs inverse (FFTW_ESTIMATE plans, which are chosen without timing and so
+  are the same on every run; the inverse may overwrite its input, a copy the kernel writes),
+  ducc0's 3.2 and 3.9 µs. FFTW_MEASURE plans were no faster in this loop and may differ from
+  run to run. ``A`` stays the float64 FFT of 2w samples: float32 ran 1.4-1.9x faster but moved
+  samples by up to 0.05 and ΔSDR by up to 0.06 dB on a 10 s clip (peak 0.5; the thresholding
+  picks other coefficients), beyond the published numbers' 0.01 dB. An FFT pruned for the zero
+  half (even bins: a real FFT of w samples; odd bins: a complex one of w/2 after a twiddle)
+  would gain little: ducc0 took 2.5 + 2.2 µs per frame against 5.2 µs for 2w samples, before
+  the twiddle and packing passes.
 
 Window length: ``w = 1024`` at 16 kHz (64 ms, hop 256), scaled with the sample rate to
 the nearest power of two. See ``WINDOW_SECONDS`` for why.
@@ -61,7 +68,7 @@ import numba
 import numpy as np
 
 from ..effects import CLIP_TOLERANCE, clipping_masks
-from ..effects.ordered_sum import pairwise_sum
+from ..effects.ordered_sum import lane_sum
 from ..versions import usable_cpus
 
 # 1024 samples at 16 kHz: 64 ms, hop 256, the hop the paper's demo outputs hint at (they
@@ -71,7 +78,9 @@ from ..versions import usable_cpus
 # is also the closest to the paper's outputs, and 2048 costs 2.3x the time.
 WINDOW_SECONDS = 1024 / 16000
 SLOTS = 32  # frames iterated together per CPU thread (16-64 within noise of each other)
-BOUND = 0.8  # H_k's candidates: squared magnitudes within this factor of the previous threshold
+# H_k's candidates: squared magnitudes within this factor of the previous threshold. 0.9 was the
+# fastest of 0.8, 0.85, 0.9, 0.95 on the benchmark clip (at 0.95 the k-th largest falls outside too often).
+BOUND = 0.9
 
 
 def window_length(sample_rate: int) -> int:
@@ -248,13 +257,14 @@ def _admm_slots(
     """A-SPADE on a stack of windowed frames (frames, w) with their bounds, on the CPU; the
     best iterates. ``threads`` slot sets iterate at once (numba and the FFTs release the GIL),
     set ``t`` on frames ``t, t + threads, ...``."""
-    fft = _CpuFFT()
     count, w = frames.shape
-    z0 = fft.rfft(np.pad(frames, ((0, 0), (0, w))))  # (frames, w + 1): A y, half of the Hermitian spectrum
+    # Unnormalised transforms: z, u and the objective are sqrt(2w) times A's, the inverse FFT
+    # 2w times A^H's (undone in the projection, a power of two); H_k does not see the scale.
+    z0 = np.fft.rfft(np.pad(frames, ((0, 0), (0, w))))  # (frames, w + 1): A y, half of the Hermitian spectrum
     out = np.empty_like(frames)
 
     def run(queue: np.ndarray) -> None:
-        _iterate_slots(queue, frames, z0, lower, upper, out, fft, epsilon, s, r, max_iterations)
+        _iterate_slots(queue, frames, z0, lower, upper, out, epsilon * math.sqrt(2 * w), s, r, max_iterations)
 
     queues = [np.arange(t, count, threads) for t in range(min(threads, count))]
     with ThreadPoolExecutor(max_workers=len(queues)) as pool:
@@ -262,43 +272,41 @@ def _admm_slots(
     return out
 
 
-def _iterate_slots(queue, frames, z0, lower, upper, out, fft, epsilon, s, r, max_iterations) -> None:
+def _iterate_slots(queue, frames, z0, lower, upper, out, epsilon, s, r, max_iterations) -> None:
     """Iterate the frames ``queue`` (indices into ``frames``) in up to ``SLOTS`` slots, writing
     each one's best iterate into ``out``. Per iteration: the thresholding kernel, the inverse
-    FFT, the projection kernel, the forward FFT."""
+    FFT, the projection kernel, the forward FFT (all unnormalised: ``epsilon`` is scaled)."""
     w = frames.shape[1]
     size = min(SLOTS, len(queue))
-    padded = np.zeros((size, 2 * w))  # x of each slot and w zeros (redundancy 2)
-    z = np.empty((size, w + 1), dtype=complex)  # A x
-    u = np.empty_like(z)  # ADMM's dual variable; zbar - u between the kernels
-    signal = np.empty((size, 2 * w))  # A^H (zbar - u)
+    fft = _SlotFFTs(size, w)
+    padded, z, u, v, signal = fft.padded, fft.z, fft.u, fft.v, fft.signal  # see _SlotFFTs
     best = np.empty((size, w))  # the best iterate of each slot's frame so far
     best_objective, previous = np.empty(size), np.empty(size)  # its objective; the last H_k threshold
     ids, counts = queue[:size].copy(), np.zeros(size, dtype=np.int64)  # frame, iteration (0: new)
     score, work = np.empty(w + 1), np.empty(w + 1)
     m, head = size, size
     while True:
-        m, head = _threshold_step(m, padded, z.view(np.float64), u.view(np.float64), best, best_objective, previous,
-                                  ids, counts, queue, head, frames, z0.view(np.float64), out, score, work,
-                                  epsilon, s, r, max_iterations)
+        m, head = _threshold_step(m, padded, z.view(np.float64), u.view(np.float64), v.view(np.float64), best,
+                                  best_objective, previous, ids, counts, queue, head, frames, z0.view(np.float64),
+                                  out, score, work, epsilon, s, r, max_iterations)
         if m == 0:
             return
-        fft.irfft(u[:m], out=signal[:m])
-        _project(m, signal, padded, ids, lower, upper)
-        fft.rfft(padded[:m], out=z[:m])
+        fft.inverse(m)
+        _project(m, signal, padded, ids, lower, upper, 1.0 / (2 * w))
+        fft.forward(m)
 
 
 @numba.njit(nogil=True, cache=True)
-def _threshold_step(m, padded, z, u, best, best_objective, previous, ids, counts, queue, head, frames, z0, out,
+def _threshold_step(m, padded, z, u, v, best, best_objective, previous, ids, counts, queue, head, frames, z0, out,
                     score, work, epsilon, s, r, max_iterations):  # pragma: no cover (compiled)
     """The thresholding half of one iteration in slots [0, m); returns the new (m, head).
 
     Per slot: ``u += z - zbar`` (u held the last ``zbar - u``; a new frame starts from
     ``x = y``, ``z = A y``, ``u = 0``), ``zbar = H_k(z + u)``, the objective ``||z - zbar||``
-    keeps the best iterate, then ``u = zbar - u`` for the caller's inverse FFT. A frame that
-    meets ``epsilon`` or the iteration cap writes its best iterate to ``out`` and gives its
-    slot to ``queue[head]``, or to the last slot when the queue is done. z, u, z0: complex
-    arrays viewed as float64 (re, im pairs).
+    keeps the best iterate, then ``u = zbar - u``, copied into ``v`` for the caller's inverse
+    FFT (which may overwrite v). A frame that meets ``epsilon`` or the iteration cap writes its
+    best iterate to ``out`` and gives its slot to ``queue[head]``, or to the last slot when the
+    queue is done. z, u, v, z0: complex arrays viewed as float64 (re, im pairs).
     """
     w = frames.shape[1]
     n = w + 1
@@ -309,24 +317,27 @@ def _threshold_step(m, padded, z, u, best, best_objective, previous, ids, counts
         if fresh:
             padded[i, :w] = frames[frame]
             z[i] = z0[frame]
-            u[i] = 0.0
             best_objective[i] = np.inf
             previous[i] = 0.0
             count = 1
         k = s * (1 + count // r)
         low, high = BOUND * previous[i], previous[i] / BOUND  # H_k's window around its last threshold
-        zi, ui = z[i], u[i]
-        if not fresh:  # u: from the last zbar - u to u + z - zbar
-            for j in range(2 * n):
-                ui[j] = zi[j] - ui[j]
-        re, im = zi[0] + ui[0], zi[1] + ui[1]
-        square = 0.25 * (re * re + im * im)  # DC halved for ranking
+        zi, ui, vi = z[i], u[i], v[i]
+        if fresh:
+            ui[:] = zi  # so that the update below gives u = 0
+        # u: from the last zbar - u to u + z - zbar; score: |z + u|^2 (DC halved for ranking)
+        a, b = zi[0] - ui[0], zi[1] - ui[1]
+        ui[0], ui[1] = a, b
+        re, im = zi[0] + a, zi[1] + b
+        square = 0.25 * (re * re + im * im)
         score[0] = square
         above = np.int64(square >= high)  # squares at least `high`
         candidates = np.int64((square >= low) & (square < high))  # and those in [low, high)
         for j in range(1, n):  # counting only (the gathering comes after): a loop the compiler vectorises
-            re, im = zi[2 * j] + ui[2 * j], zi[2 * j + 1] + ui[2 * j + 1]
-            square = re * re + im * im  # |z + u|^2
+            a, b = zi[2 * j] - ui[2 * j], zi[2 * j + 1] - ui[2 * j + 1]
+            ui[2 * j], ui[2 * j + 1] = a, b
+            re, im = zi[2 * j] + a, zi[2 * j + 1] + b
+            square = re * re + im * im
             score[j] = square
             above += square >= high
             candidates += (square >= low) & (square < high)
@@ -347,9 +358,11 @@ def _threshold_step(m, padded, z, u, best, best_objective, previous, ids, counts
             kept = score[j] >= threshold
             re, im = (re if kept else 0.0), (im if kept else 0.0)  # zbar
             dre, dim = zi[2 * j] - re, zi[2 * j + 1] - im
-            ui[2 * j], ui[2 * j + 1] = re - ui[2 * j], im - ui[2 * j + 1]
+            a, b = re - ui[2 * j], im - ui[2 * j + 1]
+            ui[2 * j], ui[2 * j + 1] = a, b
+            vi[2 * j], vi[2 * j + 1] = a, b
             work[j] = dre * dre + dim * dim
-        total = pairwise_sum(work[:n])  # ||z - zbar||^2 over the half spectrum, in an order fixed in code
+        total = lane_sum(work, 0, n)  # ||z - zbar||^2 over the half spectrum, in an order fixed in code
         objective = math.sqrt(2.0 * total - (work[0] + work[w]))  # the full spectrum has DC and Nyquist once
         if objective <= best_objective[i]:
             best_objective[i] = objective
@@ -398,37 +411,54 @@ def _kth_largest(work, count, k):  # pragma: no cover (compiled)
 
 
 @numba.njit(nogil=True, cache=True)
-def _project(m, signal, padded, ids, lower, upper):  # pragma: no cover (compiled)
-    """x = P(signal[:, :w]) into ``padded[:, :w]`` for slots [0, m): each sample clamped to
-    its frame's bounds ``lower <= x <= upper``."""
+def _project(m, signal, padded, ids, lower, upper, scale):  # pragma: no cover (compiled)
+    """x = P(scale * signal[:, :w]) into ``padded[:, :w]`` for slots [0, m): each sample clamped
+    to its frame's bounds ``lower <= x <= upper``."""
     w = lower.shape[1]
     for i in range(m):
         frame = ids[i]
         for j in range(w):
-            padded[i, j] = min(max(signal[i, j], lower[frame, j]), upper[frame, j])
+            padded[i, j] = min(max(scale * signal[i, j], lower[frame, j]), upper[frame, j])
 
 
-class _CpuFFT:
-    """Unitary real FFTs of rows: ducc0's when it is installed (the ``ducc0`` extra; 1.6x
-    NumPy's on 2048 samples, equal within rounding), else NumPy's."""
+class _SlotFFTs:
+    """The buffers of one slot set and their unnormalised real FFTs on rows [0, m): ``forward``
+    z = r2c(padded), ``inverse`` signal = c2r(v), which may overwrite v (the kernel's copy of
+    ``zbar - u``). FFTW's (pyFFTW, the ``fftw`` extra; FFTW_ESTIMATE plans, one pair per row
+    count, made when first needed) when it is installed, else NumPy's."""
 
-    def __init__(self):
+    def __init__(self, size: int, w: int):
         try:
-            import ducc0
+            import pyfftw
         except ImportError:
-            ducc0 = None
-        self.ducc0 = ducc0
+            pyfftw = None
+        self.pyfftw = pyfftw
+        empty = np.empty if pyfftw is None else pyfftw.empty_aligned  # FFTW's SIMD wants aligned rows
+        self.padded, self.signal = np.zeros((size, 2 * w)), empty((size, 2 * w))  # x and w zeros; c2r(v)
+        if pyfftw is not None:
+            self.padded = pyfftw.zeros_aligned((size, 2 * w))
+        self.z, self.u, self.v = (empty((size, w + 1), dtype=complex) for _ in range(3))  # A x, u, zbar - u
+        self.plans: dict[int, tuple] = {}
 
-    def rfft(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        if self.ducc0 is None:
-            return np.fft.rfft(x, norm="ortho", out=out)
-        return self.ducc0.fft.r2c(x, axes=(-1,), inorm=1, out=out)
+    def _plans(self, m: int) -> tuple:
+        if m not in self.plans:
+            plan, flags = self.pyfftw.FFTW, ("FFTW_ESTIMATE",)
+            self.plans[m] = (plan(self.padded[:m], self.z[:m], axes=(-1,), flags=flags, threads=1),
+                             plan(self.v[:m], self.signal[:m], axes=(-1,), direction="FFTW_BACKWARD",
+                                  flags=(*flags, "FFTW_DESTROY_INPUT"), threads=1))
+        return self.plans[m]
 
-    def irfft(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """Inverse of ``rfft`` for an even row length (``out``'s)."""
-        if self.ducc0 is None:
-            return np.fft.irfft(x, n=out.shape[-1], norm="ortho", out=out)
-        return self.ducc0.fft.c2r(x, axes=(-1,), lastsize=out.shape[-1], forward=False, inorm=1, out=out)
+    def forward(self, m: int) -> None:
+        if self.pyfftw is None:
+            np.fft.rfft(self.padded[:m], out=self.z[:m])
+        else:
+            self._plans(m)[0].execute()
+
+    def inverse(self, m: int) -> None:
+        if self.pyfftw is None:
+            np.fft.irfft(self.v[:m], n=self.signal.shape[-1], norm="forward", out=self.signal[:m])
+        else:
+            self._plans(m)[1].execute()
 
 
 class _TorchBackend:
