@@ -435,10 +435,8 @@ class _SlotFFTs:
         except ImportError:
             pyfftw = None
         self.pyfftw = pyfftw
-        empty = np.empty if pyfftw is None else pyfftw.empty_aligned  # FFTW's SIMD wants aligned rows
-        self.padded, self.signal = np.zeros((size, 2 * w)), empty((size, 2 * w))  # x and w zeros; c2r(v)
-        if pyfftw is not None:
-            self.padded = pyfftw.zeros_aligned((size, 2 * w))
+        empty, zeros = (np.empty, np.zeros) if pyfftw is None else (pyfftw.empty_aligned, pyfftw.zeros_aligned)
+        self.padded, self.signal = zeros((size, 2 * w)), empty((size, 2 * w))  # x and w zeros; c2r(v)
         self.z, self.u, self.v = (empty((size, w + 1), dtype=complex) for _ in range(3))  # A x, u, zbar - u
         self.plans: dict[int, tuple] = {}
 
