@@ -5,7 +5,7 @@ the ratio of clean to distorted magnitude, ``M = |S| / |X|`` (0 where ``|X| = 0`
 to the distorted input, whose phase is kept: the output has exactly the clean magnitudes.
 It is the best any magnitude mask on the input phase (Open-Unmix's way) can do.
 
-Why this ratio and not the bounded ``|S| / (|S| + |X - S|)``: on our default tasks the
+Why this ratio and not the bounded ``|S| / (|S| + |X - S|)``: on our synthetic tasks the
 bounded mask cannot undo clipping (median SI-SDR on the synth-hc / synth-sdr test clips
 3.0 / 5.2 dB, barely above or below the input's 2.5 / 7.1 dB), while ``|S| / |X|`` gives
 11.3 / 14.5 dB, the same gain over the input as the paper's IRM on CEG-HC and

@@ -167,15 +167,20 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from .dataset.recipes import DEFAULT_TASKS
+    from .dataset.recipes import DEFAULT_TASKS, known_tasks
+    from .dataset.shards import DataError, built_tasks
     from .executor import open_cluster
     from .harness.evaluate import evaluate
     from .harness.summary import format_summary
 
     _folder(args.results, "--results")
+    tasks = args.task or built_tasks(args.data, known_tasks())
+    if not tasks:
+        raise DataError(f"no task is built in {args.data}: `bench run` builds the quick board's there, `bench "
+                        f"generate` the default tasks ({', '.join(DEFAULT_TASKS)}); or name one with --task")
     fad = _fad_embedder(args)
     with open_cluster(args.scheduler) as cluster:
-        for task in args.task or list(DEFAULT_TASKS):
+        for task in tasks:
             summary = evaluate(args.submission, task, args.data, args.results, device=args.device,
                                batch_size=args.batch_size, timeout=args.timeout, name=args.name, fad=fad,
                                executor=cluster, opt_in=_opt_in(args))
@@ -267,7 +272,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .dataset.recipes import DEFAULT_FAMILY, FULL_FAMILY
+    from .dataset.recipes import FULL_FAMILY, QUICK_FAMILY
 
     parser = argparse.ArgumentParser(prog="bench", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -300,7 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("evaluate", help="score a submission file on generated tasks")
     ev.add_argument("--submission", required=True, help="a Python file defining `class Model` (see README)")
-    ev.add_argument("--task", action="append", help="task (repeatable; default: the three default tasks)")
+    ev.add_argument("--task", action="append", help="task (repeatable; default: every task built in --data)")
     ev.add_argument("--data", default="data", help="generated data folder (default ./data)")
     ev.add_argument("--results", default="results", help="results folder (default ./results)")
     ev.add_argument("--name", help="name of the results folder (default: the file's stem)")
@@ -347,7 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
     lb.set_defaults(run=_cmd_leaderboard)
 
     rn = sub.add_parser("run", help="the whole default benchmark: data, every baseline, the leaderboard")
-    rn.add_argument("--task", action="append", help="task (repeatable; default: the three default tasks)")
+    rn.add_argument("--task", action="append", help="task (repeatable; default: the quick board's five)")
     rn.add_argument("--data", default="data")
     rn.add_argument("--results", default="results")
     rn.add_argument("--out", help="board folder (default ./board; with --publish the repository's leaderboard/)")
@@ -384,9 +389,9 @@ def build_parser() -> argparse.ArgumentParser:
     pd_.add_argument("--demo-dir", required=True, help="e.g. ../shared/paper-demo")
     pd_.add_argument("--out", help="the table, its rows beside it as .csv (default: the repository's leaderboard/paper-demo.md)")
     pd_.add_argument("--device", default="cpu")
-    pd_.add_argument("--family", choices=[FULL_FAMILY, DEFAULT_FAMILY],
+    pd_.add_argument("--family", choices=[FULL_FAMILY, QUICK_FAMILY],
                      help="our networks use the weights of this family's matching task (default: "
-                     f"{FULL_FAMILY}'s where a network has them, else {DEFAULT_FAMILY}'s)")
+                     f"{FULL_FAMILY}'s where a network has them, else {QUICK_FAMILY}'s)")
     pd_.add_argument("--workers", type=_positive_int, default=2, help="processes (default 2)")
     pd_.set_defaults(run=_cmd_paper_demo)
     return parser

@@ -1,7 +1,7 @@
 """The whole benchmark in one command (``bench run``), and its regression check (``bench check``).
 
 ``bench run``: build (or verify) the quick board's data (the first ``QUICK_EXAMPLES`` examples
-of each split of ``BENCHMARK_TASKS``: the default tasks and the pedalboard ones), evaluate every
+of each split of ``BENCHMARK_TASKS``: the synthetic tasks and the pedalboard ones), evaluate every
 registered baseline that has what it needs (a neural one needs its checkpoint for the task),
 render a board.
 

@@ -1,6 +1,6 @@
 """Wall time of the harness (run by hand: python benchmarks/bench_evaluate.py [--data data]).
 
-``bench evaluate --submission baselines/passthrough.py`` on each default task, into a fresh
+``bench evaluate --submission baselines/passthrough.py`` on each task built in ``--data``, into a fresh
 results folder, so nothing is reused: the submission's start-up in a child process, the
 metrics of its outputs, and (once per task) the metrics of the distorted inputs.
 """
@@ -10,10 +10,10 @@ import argparse
 import tempfile
 import time
 
-from benchmark.dataset.shards import load_manifest
+from benchmark.dataset.recipes import known_tasks
+from benchmark.dataset.shards import built_tasks, load_manifest
 from benchmark.harness.evaluate import evaluate
 from benchmark.paths import baselines_dir
-from benchmark.dataset.recipes import DEFAULT_TASKS
 
 
 def main() -> None:
@@ -21,7 +21,7 @@ def main() -> None:
     parser.add_argument("--data", default="data", help="generated data (bench generate)")
     args = parser.parse_args()
     print("| task | examples | audio (s) | wall (s) | audio s per wall s |\n|---|---:|---:|---:|---:|")
-    for task in DEFAULT_TASKS:
+    for task in built_tasks(args.data, known_tasks()):
         examples = load_manifest(f"{args.data}/{task}")["splits"]["test"]["examples"]
         with tempfile.TemporaryDirectory() as results:
             start = time.perf_counter()

@@ -354,6 +354,23 @@ def test_command_line_refuses_bad_folders_counts_and_tasks(data, tmp_path, capsy
     assert "unknown task 'no-such-task'" in err and "synth-od" in err and "bench generate" not in err
 
 
+def test_evaluate_without_a_task_scores_every_task_built_in_data(tmp_path, capsys):
+    """No --task: the known tasks whose folder in --data holds a manifest (here one of the quick
+    board's, built as `bench run` builds it), not the default tasks that are not there; none
+    built: an error naming the commands that build them."""
+    data, results = tmp_path / "data", tmp_path / "results"
+    passthrough = ["evaluate", "--submission", str(BASELINES / "passthrough.py"), "--data", str(data),
+                   "--results", str(results)]
+    data.mkdir()
+    (data / "notes").mkdir()  # a folder that is no task
+    assert bench(passthrough) == 2
+    err = capsys.readouterr().err
+    assert f"no task is built in {data}" in err and "bench run" in err and "sampled-od" in err
+    assert bench(["generate", "--task", "synth-od", "--limit", "1", "--out", str(data)]) == 0
+    assert bench(passthrough) == 0
+    assert [p.name for p in (results / "passthrough").iterdir()] == ["synth-od"]
+
+
 def test_display_names_come_from_the_submission_file(data, tmp_path):
     from benchmark.report import render
 

@@ -212,6 +212,11 @@ def load_manifest(task_dir: str | Path) -> dict[str, Any]:
         raise DataError(f"{path}: not valid JSON ({exc}); run the same `bench generate` again to rewrite it") from None
 
 
+def built_tasks(data: str | Path, tasks: Iterable[str]) -> list[str]:
+    """Those of ``tasks`` (names) that are built under ``data``: their folder holds a manifest."""
+    return [task for task in tasks if (Path(data) / task / "manifest.json").is_file()]
+
+
 def shard_paths(task_dir: str | Path, split: str) -> list[Path]:
     """The Parquet shards of a split, in example order, as the manifest lists them."""
     manifest = load_manifest(task_dir)

@@ -30,7 +30,7 @@ from tqdm import tqdm
 
 from ..atomic import atomic_path
 from ..baselines import BASELINES, display_name
-from ..dataset.recipes import DEFAULT_FAMILY, FULL_FAMILY, Recipe, get_recipe
+from ..dataset.recipes import FULL_FAMILY, QUICK_FAMILY, Recipe, get_recipe
 from ..effects import apply_effect
 from ..errors import BenchmarkError
 from ..executor import LocalExecutor
@@ -54,7 +54,7 @@ DEMO_TABLE = "paper-demo.md"  # in the leaderboard folder; its rows beside it, t
 # Whose weights our networks use on the demo unless a family is named: the recordings of real
 # instruments' first (the better training ground for real audio: baselines/checkpoints/README.md),
 # the synthetic sources' for a network with no checkpoint on the sampled task.
-WEIGHT_FAMILIES = (FULL_FAMILY, DEFAULT_FAMILY)
+WEIGHT_FAMILIES = (FULL_FAMILY, QUICK_FAMILY)
 
 
 def demo_folders(demo_dir: str | Path, clips: int | None = None) -> list[tuple[str, str, float, Path]]:
