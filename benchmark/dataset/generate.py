@@ -29,7 +29,8 @@ from ..executor import Executor, LocalExecutor
 from ..versions import package_versions
 from .recipes import SPLITS, Recipe, get_recipe
 from .shards import (RECORDS_DIR, WAV_DIR, WAV_FIELDS, DataError, Example, combined_sha256, example_sha256,
-                     iter_examples, record_path, wav_part_path, write_shard, write_wav_pairs, write_wav_part)
+                     iter_examples, manifest_path, record_path, wav_part_path, write_shard, write_wav_pairs,
+                     write_wav_part)
 from .sources import BadAudioError, FolderSource, draw_clean_segment, open_source, rng_for
 from .sources.segments import Skipped
 
@@ -250,7 +251,7 @@ def _run_shard(job: ShardJob, recipe: Recipe, source, task_dir: Path, options: O
 
 def _records(task_dir: Path) -> list[tuple[Path, dict]]:
     """The manifest and every shard record in a task folder (those of format 1 too), readable ones only."""
-    paths = [task_dir / "manifest.json", *sorted((task_dir / RECORDS_DIR).glob("*/part-*.json")),
+    paths = [manifest_path(task_dir), *sorted((task_dir / RECORDS_DIR).glob("*/part-*.json")),
              *sorted(task_dir.glob(_FORMAT_1_FILES[0]))]
     found = []
     for path in paths:
@@ -336,7 +337,7 @@ def generate_task(task: str, out: str | Path = "data", limit: int | None = None,
         if "wav" in options.formats:
             _write_wav_metadata(task_dir, jobs)
         manifest = _manifest(recipe, source, jobs, done, limit, options)
-        write_json(task_dir / "manifest.json", manifest)
+        write_json(manifest_path(task_dir), manifest)
     return {**manifest, "rebuilt": rebuilt}
 
 

@@ -200,9 +200,14 @@ class DataError(BenchmarkError, FileNotFoundError):
     """A task folder is missing or incomplete; the message says how to build it."""
 
 
+def manifest_path(task_dir: str | Path) -> Path:
+    """Where a task folder (``DATA/TASK``) keeps its manifest; a task is built once it exists."""
+    return Path(task_dir) / "manifest.json"
+
+
 def load_manifest(task_dir: str | Path) -> dict[str, Any]:
     """The manifest of a generated task folder (``DATA/TASK``)."""
-    path = Path(task_dir) / "manifest.json"
+    path = manifest_path(task_dir)
     if not path.is_file():
         raise DataError(f"{path} not found: build the task first, e.g. `bench generate --task {Path(task_dir).name} "
                         f"--out {Path(task_dir).parent}`")
@@ -214,7 +219,7 @@ def load_manifest(task_dir: str | Path) -> dict[str, Any]:
 
 def built_tasks(data: str | Path, tasks: Iterable[str]) -> list[str]:
     """Those of ``tasks`` (names) that are built under ``data``: their folder holds a manifest."""
-    return [task for task in tasks if (Path(data) / task / "manifest.json").is_file()]
+    return [task for task in tasks if manifest_path(Path(data) / task).is_file()]
 
 
 def shard_paths(task_dir: str | Path, split: str) -> list[Path]:

@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from .generate import Options, make_example
 from .recipes import SPLITS, parse_recipe
-from .shards import (AUDIO_COLUMNS, WAV_DIR, combined_sha256, example_sha256, load_manifest, read_shard,
+from .shards import (AUDIO_COLUMNS, WAV_DIR, combined_sha256, example_sha256, load_manifest, manifest_path, read_shard,
                      read_wav_part, scalars, wav_part_path)
 from .sources import open_source
 
@@ -53,9 +53,9 @@ def verify_task(task_dir: str | Path, sample: int | None = None, source_root: st
     task_dir = Path(task_dir)
     manifest = load_manifest(task_dir)
     report = Report()
-    recipe = parse_recipe(manifest["recipe"], f"{task_dir}/manifest.json")
+    recipe = parse_recipe(manifest["recipe"], str(manifest_path(task_dir)))
     if recipe.sha256() != manifest["recipe_sha256"]:
-        report.problems.append(f"{task_dir}/manifest.json: recipe hash {recipe.sha256()[:12]} differs from the "
+        report.problems.append(f"{manifest_path(task_dir)}: recipe hash {recipe.sha256()[:12]} differs from the "
                                f"recorded {manifest['recipe_sha256'][:12]}")
     root = source_root or manifest["source"].get("root")
     skip_bad = manifest.get("skip_bad", False)

@@ -40,7 +40,7 @@ from tqdm import tqdm
 from ..atomic import atomic_path, write_json
 from ..dataset.generate import example_level
 from ..dataset.recipes import known_tasks, parse_recipe
-from ..dataset.shards import DataError, example_lengths, load_manifest, read_examples
+from ..dataset.shards import DataError, example_lengths, load_manifest, manifest_path, read_examples
 from ..effects import CLIP_TOLERANCE, EFFECTS, clipped_mask
 from ..executor import Executor, LocalExecutor
 from ..metrics import METRICS, Embedder, score, scored
@@ -275,8 +275,8 @@ def evaluate(submission: str | Path, task: str, data: str | Path = "data", resul
     opt_in = tuple(m.name for m in scored(opt_in) if m.enable)  # checked, in board order
     submission = Path(submission)
     task_dir = Path(data) / task
-    if not (task_dir / "manifest.json").is_file() and task not in known_tasks():
-        raise DataError(f"unknown task '{task}': no {task_dir / 'manifest.json'} and no recipe of that name; "
+    if not manifest_path(task_dir).is_file() and task not in known_tasks():
+        raise DataError(f"unknown task '{task}': no {manifest_path(task_dir)} and no recipe of that name; "
                         f"known tasks: {', '.join(known_tasks())}")
     manifest = load_manifest(task_dir)
     name = name or submission.stem
@@ -303,7 +303,7 @@ def evaluate(submission: str | Path, task: str, data: str | Path = "data", resul
         for stale in out_dir.glob(".partial-*"):
             if stale != partial:
                 shutil.rmtree(stale)
-        recipe = parse_recipe(manifest["recipe"], f"{task_dir / 'manifest.json'}")
+        recipe = parse_recipe(manifest["recipe"], str(manifest_path(task_dir)))
         task_rate, hard_clipping = recipe.sample_rate, EFFECTS[recipe.effect.name].hard_clipping
         total = manifest["splits"][split]["examples"]
         measured_on = machine()
