@@ -159,6 +159,33 @@ def test_peak_normalised_training_is_recorded_and_loaded_scale_equivariant(data,
         train("waveunet", "tiny-od", TrainConfig(epochs=1, loss="l3"), data, tmp_path / "other", progress=False)
 
 
+def test_bfloat16_training_runs_the_forward_pass_in_bfloat16_and_keeps_float32_weights(data, tmp_path, monkeypatch):
+    torch.set_num_threads(1)
+    settings = TrainConfig(epochs=1, crop_seconds=0.5, batch_size=4, precision="bfloat16")
+    seen = []
+    conv_forward = torch.nn.Conv1d.forward
+
+    def recorded(self, x):
+        seen.append(out := conv_forward(self, x))
+        return out
+
+    monkeypatch.setattr(torch.nn.Conv1d, "forward", recorded)
+    checkpoint = train("waveunet", "tiny-od", settings, data, tmp_path / "a", progress=False)
+    assert checkpoint["precision"] == "bfloat16"
+    assert {t.dtype for t in seen if t.requires_grad} == {torch.bfloat16}  # training batches
+    assert {t.dtype for t in seen if not t.requires_grad} == {torch.float32}  # validation
+    monkeypatch.setattr(torch.nn.Conv1d, "forward", conv_forward)
+    train("waveunet", "tiny-od", settings, data, tmp_path / "b", progress=False)
+    fit(data, tmp_path / "c", 1)
+    a, b, c = (weights(tmp_path / x / "waveunet" / "tiny-od.pt") for x in "abc")
+    assert all(a[n].dtype == c[n].dtype and torch.equal(a[n], b[n]) for n in a)  # deterministic
+    assert any(not torch.equal(a[n], c[n]) for n in a)  # and not the float32 run
+    with pytest.raises(CheckpointError, match="other settings .*precision"):
+        fit(data, tmp_path / "a", 2)
+    with pytest.raises(TrainingError, match="unknown precision 'float16'"):
+        train("waveunet", "tiny-od", TrainConfig(epochs=1, precision="float16"), data, tmp_path / "d", progress=False)
+
+
 def test_plateau_schedule_halves_the_learning_rate_when_validation_stalls_and_resumes(data, tmp_path, monkeypatch):
     scores = iter([5.0, 6.0] + [6.0] * 10)  # improves once, then stalls
     monkeypatch.setattr(benchmark.models.train, "_validate", lambda *args: (0.0, next(scores)))

@@ -11,8 +11,10 @@ last finished epoch and, on CPU, ends with the same weights as an uninterrupted 
 With ``consistent`` (hard-clipping tasks only) the network's output is projected onto the
 signals consistent with its clipped input (:mod:`benchmark.models.consistency`) in training and
 inference; with ``peak_normalise`` the network sees its input divided by the input's peak
-(:mod:`benchmark.models.scaling`); ``loss`` names the waveform loss (:mod:`benchmark.models.losses`). The result is ``OUT/NAME/TASK.pt`` (best-validation weights, config, data fingerprint, code
-version), ``TASK.csv`` (the training curve) and ``TASK.png`` (its plot).
+(:mod:`benchmark.models.scaling`); ``loss`` names the waveform loss (:mod:`benchmark.models.losses`);
+with ``precision="bfloat16"`` the training forward passes run under autocast (validation and
+the weights stay float32). The result is ``OUT/NAME/TASK.pt`` (best-validation weights, config,
+data fingerprint, code version), ``TASK.csv`` (the training curve) and ``TASK.png`` (its plot).
 """
 from __future__ import annotations
 
@@ -40,6 +42,7 @@ from .losses import WAVEFORM_LOSSES, training_loss
 
 CURVE_FIELDS = ("epoch", "train_loss", "val_loss", "val_si_sdr", "seconds", "lr")
 LR_SCHEDULES = ("constant", "plateau")
+PRECISIONS = ("float32", "bfloat16")  # of the training forward passes (bfloat16: under autocast)
 PLATEAU_PATIENCE = 4  # epochs without a better validation SI-SDR before the learning rate halves
 
 
@@ -58,6 +61,14 @@ def _validate(net: torch.nn.Module, val: DistortionDataset, device: str, batch_s
             scores.extend(np.atleast_1d(si_sdr(clean.cpu().numpy(), estimate.cpu().numpy())))
     net.train()
     return sum(losses) / len(val), float(np.nanmean(scores))
+
+
+def batch_loss(model: torch.nn.Module, distorted: torch.Tensor, clean: torch.Tensor, loss: str,
+               precision: str = "float32") -> torch.Tensor:
+    """The training loss of one batch (batch, samples), the forward pass in ``precision`` (PRECISIONS)."""
+    with torch.autocast(distorted.device.type, torch.bfloat16, enabled=precision == "bfloat16"):
+        estimate = model(distorted)
+    return training_loss(estimate.float(), clean, loss)
 
 
 def _save(path: Path, data: dict[str, Any]) -> None:
@@ -114,6 +125,7 @@ class TrainConfig:
     loss: str = "sdr"  # waveform loss: "sdr" or "si_sdr" (benchmark.models.losses.WAVEFORM_LOSSES)
     peak_normalise: bool = False  # run the network on its input divided by the input's peak
     lr_schedule: str = "constant"  # or "plateau": halve the learning rate when validation stalls
+    precision: str = "float32"  # or "bfloat16": training forward passes under autocast (validation stays float32)
 
 
 def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data", out: str | Path = "runs",
@@ -147,6 +159,8 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
     net.to(device)
     if settings.lr_schedule not in LR_SCHEDULES:
         raise TrainingError(f"unknown learning-rate schedule '{settings.lr_schedule}'; known: {', '.join(LR_SCHEDULES)}")
+    if settings.precision not in PRECISIONS:
+        raise TrainingError(f"unknown precision '{settings.precision}'; known: {', '.join(PRECISIONS)}")
     if settings.loss not in WAVEFORM_LOSSES:
         raise TrainingError(f"unknown loss '{settings.loss}'; known: {', '.join(WAVEFORM_LOSSES)}")
     model = wrap(net, settings.peak_normalise, settings.consistent)  # what is trained and validated; net holds the weights
@@ -156,13 +170,13 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
     run = {"model": name, "config": kwargs, "task": task, "data_fingerprint": manifest["fingerprint"],
            "seed": settings.seed, "batch_size": settings.batch_size, "crop_seconds": settings.crop_seconds, "lr": settings.lr,
            "consistent": settings.consistent, "loss": settings.loss, "peak_normalised": settings.peak_normalise,
-           "lr_schedule": settings.lr_schedule}
+           "lr_schedule": settings.lr_schedule, "precision": settings.precision}
     history: list[dict[str, float]] = []
     best: dict[str, Any] = {"val_si_sdr": -np.inf, "weights": copy.deepcopy(net.state_dict()), "epoch": 0}
     if state_path.is_file():
         state = torch.load(state_path, map_location=device, weights_only=False)
         for option, default in (("consistent", False), ("loss", "sdr"), ("peak_normalised", False),
-                                ("lr_schedule", "constant")):
+                                ("lr_schedule", "constant"), ("precision", "float32")):
             state["run"].setdefault(option, default)  # states written before the option existed
         if state["run"] != run:
             differs = sorted(k for k in run if state["run"].get(k) != run[k])
@@ -185,7 +199,7 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
                   unit="batch", disable=not progress, leave=False) as bar:
             for number, (ids, distorted, clean) in enumerate(bar, 1):
                 distorted, clean = distorted.to(device), clean.to(device)
-                loss = training_loss(model(distorted), clean, settings.loss)
+                loss = batch_loss(model, distorted, clean, settings.loss, settings.precision)
                 optimiser.zero_grad()
                 loss.backward()
                 norm = torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
