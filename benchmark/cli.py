@@ -14,6 +14,7 @@ from pathlib import Path
 from . import paths
 from .baselines import BASELINES
 from .errors import BenchmarkError
+from .models.recipe import LOSSES, LR_SCHEDULES, PRECISIONS, TrainConfig
 
 
 def _positive_int(text: str) -> int:
@@ -189,7 +190,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from .models.train import TrainConfig, train
+    from .models.train import train
 
     if args.threads:
         import torch
@@ -324,22 +325,22 @@ def build_parser() -> argparse.ArgumentParser:
     budget = tr.add_mutually_exclusive_group(required=True)
     budget.add_argument("--epochs", type=int)
     budget.add_argument("--minutes", type=float, help="stop after the epoch in which this budget runs out")
-    tr.add_argument("--config", default="small", help="named model size: small (CPU) or paper")
+    tr.add_argument("--config", default=TrainConfig.config, help="named model size: small (CPU) or paper")
     tr.add_argument("--device", default="cpu")
-    tr.add_argument("--seed", type=int, default=0)
-    tr.add_argument("--batch-size", type=int, default=8)
-    tr.add_argument("--crop-seconds", type=float, default=2.0)
-    tr.add_argument("--lr", type=float, default=1e-3)
+    tr.add_argument("--seed", type=int, default=TrainConfig.seed)
+    tr.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
+    tr.add_argument("--crop-seconds", type=float, default=TrainConfig.crop_seconds)
+    tr.add_argument("--lr", type=float, default=TrainConfig.lr)
     tr.add_argument("--consistent", action="store_true",
                     help="hard-clipping tasks: keep the input's unclipped samples and clamp the clipped ones "
                          "to at least the clipping level (benchmark.models.consistency)")
-    tr.add_argument("--loss", choices=["sdr", "si_sdr"], default="sdr",
+    tr.add_argument("--loss", choices=LOSSES, default=TrainConfig.loss,
                     help="waveform loss: -SDR (default) or -SI-SDR, each plus 0.1 x MR-STFT")
     tr.add_argument("--peak-normalise", action="store_true",
                     help="run the network on its input divided by the input's peak (scale-equivariant)")
-    tr.add_argument("--lr-schedule", choices=["constant", "plateau"], default="constant",
+    tr.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=TrainConfig.lr_schedule,
                     help="constant (default), or halve the learning rate when the validation SI-SDR stalls")
-    tr.add_argument("--precision", choices=["float32", "bfloat16"], default="float32",
+    tr.add_argument("--precision", choices=PRECISIONS, default=TrainConfig.precision,
                     help="bfloat16: the training forward passes under autocast, faster where the CPU has "
                          "bfloat16 instructions (AVX-512 BF16, AMX) or on a GPU; validation and the weights "
                          "stay float32")

@@ -18,7 +18,8 @@ from benchmark.dataset.synth import synth_guitar
 from benchmark.effects import hard_clip
 from benchmark.models import NETWORKS
 from benchmark.models.checkpoints import build_network, wrap
-from benchmark.models.train import PRECISIONS, batch_loss
+from benchmark.models.recipe import PRECISIONS
+from benchmark.models.train import batch_loss
 from timing import best_of
 
 SAMPLE_RATE = 16000

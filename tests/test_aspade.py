@@ -7,7 +7,6 @@ at a time, full complex DFT, sorting for the hard thresholding. The batched solv
 """
 from __future__ import annotations
 
-import math
 import os
 import sys
 

@@ -16,7 +16,6 @@ import scipy.stats
 from benchmark.harness.evaluate import evaluate
 from benchmark.harness.summary import metric_columns, summarise
 from benchmark.dataset.generate import generate_task
-from benchmark.metrics import SCORED
 from benchmark.harness.fad import ENABLE as FAD_ENABLE
 from benchmark.report.page import render
 from benchmark.report.paper import load_paper

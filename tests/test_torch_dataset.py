@@ -10,7 +10,8 @@ import torch
 import benchmark.dataset.torch_dataset as torch_dataset
 from benchmark.dataset.shards import iter_examples
 from benchmark.dataset.torch_dataset import DistortionDataset, ShardStream, audio_bytes, open_split
-from benchmark.models.train import TrainConfig, train
+from benchmark.models.recipe import TrainConfig
+from benchmark.models.train import train
 from conftest import one_second_task
 
 CROP = 4000  # samples

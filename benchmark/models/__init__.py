@@ -5,8 +5,8 @@ One readable file per model, shapes in comments: ``demucs``, ``waveunet``, ``cra
 ``aspade_reference`` (the survey's frame-by-frame algorithm it is checked against) and
 ``sox_inverse`` (SoX overdrive undone with its gain and level estimated). Around
 them: ``checkpoints`` (networks by name, checkpoint IO, the ``NeuralSubmission`` base class),
-``consistency`` (clip-consistent output), ``losses`` and ``train``. A new network is one
-module here and one entry in :data:`NETWORKS`. Nothing here imports torch until a network is used.
+``consistency`` (clip-consistent output), ``losses``, ``recipe`` (the settings of a training run)
+and ``train``. A new network is one module here and one entry in :data:`NETWORKS`. Nothing here imports torch until a network is used.
 """
 from __future__ import annotations
 

@@ -73,7 +73,7 @@ def mr_stft_loss(estimate: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 SPECTRAL_WEIGHT = 0.1
-WAVEFORM_LOSSES = {"sdr": snr_loss, "si_sdr": si_sdr_loss}
+WAVEFORM_LOSSES = {"sdr": snr_loss, "si_sdr": si_sdr_loss}  # by the names of recipe.LOSSES
 
 
 def training_loss(estimate: torch.Tensor, target: torch.Tensor, loss: str = "sdr") -> torch.Tensor:

@@ -22,7 +22,6 @@ import copy
 import csv
 import time
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,15 +33,13 @@ from ..atomic import atomic_path
 from ..dataset.shards import load_manifest
 from ..dataset.torch_dataset import DistortionDataset, open_split
 from ..effects import EFFECTS
-from ..errors import BenchmarkError
 from ..metrics import si_sdr
 from . import checkpoint_path
 from .checkpoints import CheckpointError, build_network, code_version, parameter_count, wrap
-from .losses import WAVEFORM_LOSSES, training_loss
+from .losses import training_loss
+from .recipe import TrainConfig, TrainingError
 
 CURVE_FIELDS = ("epoch", "train_loss", "val_loss", "val_si_sdr", "seconds", "lr")
-LR_SCHEDULES = ("constant", "plateau")
-PRECISIONS = ("float32", "bfloat16")  # of the training forward passes (bfloat16: under autocast)
 PLATEAU_PATIENCE = 4  # epochs without a better validation SI-SDR before the learning rate halves
 
 
@@ -65,7 +62,7 @@ def _validate(net: torch.nn.Module, val: DistortionDataset, device: str, batch_s
 
 def batch_loss(model: torch.nn.Module, distorted: torch.Tensor, clean: torch.Tensor, loss: str,
                precision: str = "float32") -> torch.Tensor:
-    """The training loss of one batch (batch, samples), the forward pass in ``precision`` (PRECISIONS)."""
+    """The training loss of one batch (batch, samples), the forward pass in ``precision`` (recipe.PRECISIONS)."""
     with torch.autocast(distorted.device.type, torch.bfloat16, enabled=precision == "bfloat16"):
         estimate = model(distorted)
     return training_loss(estimate.float(), clean, loss)
@@ -106,28 +103,6 @@ def plot_curve(path: Path, history: list[dict[str, float]], title: str) -> None:
     plt.close(fig)
 
 
-class TrainingError(BenchmarkError, RuntimeError):
-    """Training cannot start or go on (bad settings, a non-finite loss or gradient)."""
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """How to train: the budget (``epochs``, or ``minutes`` of training) and the recipe of the run."""
-
-    epochs: int | None = None
-    minutes: float | None = None
-    config: str = "small"  # named network size: "small" (CPU) or "paper"
-    seed: int = 0
-    batch_size: int = 8
-    crop_seconds: float = 2.0  # length of the random training crops, s
-    lr: float = 1e-3
-    consistent: bool = False  # hard-clipping tasks: project the output onto the consistent set
-    loss: str = "sdr"  # waveform loss: "sdr" or "si_sdr" (benchmark.models.losses.WAVEFORM_LOSSES)
-    peak_normalise: bool = False  # run the network on its input divided by the input's peak
-    lr_schedule: str = "constant"  # or "plateau": halve the learning rate when validation stalls
-    precision: str = "float32"  # or "bfloat16": training forward passes under autocast (validation stays float32)
-
-
 def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data", out: str | Path = "runs",
           device: str = "cpu", progress: bool = True) -> dict[str, Any]:
     """Train (or resume training) network ``name`` on one task; returns the final checkpoint dict.
@@ -135,8 +110,6 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
     Stops after ``settings.epochs`` epochs, or after the epoch in which ``settings.minutes`` of
     training ran out.
     """
-    if settings.epochs is None and settings.minutes is None:
-        raise TrainingError("give --epochs or --minutes")
     task_dir = Path(data) / task
     manifest = load_manifest(task_dir)
     if manifest.get("limit") is not None:
@@ -157,12 +130,6 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
         torch.use_deterministic_algorithms(True)
     net, kwargs = build_network(name, settings.config)
     net.to(device)
-    if settings.lr_schedule not in LR_SCHEDULES:
-        raise TrainingError(f"unknown learning-rate schedule '{settings.lr_schedule}'; known: {', '.join(LR_SCHEDULES)}")
-    if settings.precision not in PRECISIONS:
-        raise TrainingError(f"unknown precision '{settings.precision}'; known: {', '.join(PRECISIONS)}")
-    if settings.loss not in WAVEFORM_LOSSES:
-        raise TrainingError(f"unknown loss '{settings.loss}'; known: {', '.join(WAVEFORM_LOSSES)}")
     model = wrap(net, settings.peak_normalise, settings.consistent)  # what is trained and validated; net holds the weights
     optimiser = torch.optim.Adam(net.parameters(), lr=settings.lr)
     schedule = torch.optim.lr_scheduler.ReduceLROnPlateau(optimiser, mode="max", factor=0.5, patience=PLATEAU_PATIENCE,
