@@ -184,6 +184,24 @@ def test_demucs_sizes_in_its_docstring_are_its_configs():
         assert f"CONFIGS[\"{config}\"]" in module.__doc__ and f"{size:,} parameters" in module.__doc__, config
 
 
+def test_demucs_resampling_keeps_the_band_below_its_rolloff_and_removes_the_images():
+    module = load("demucs")
+    taps, rate = module.half_band_filter(), 16000
+    tone = lambda f, n: torch.sin(2 * math.pi * f * torch.arange(n, dtype=torch.float64) / n).float()[None, None]
+    for f in (100.0, 1000.0, 7000.0):  # below the rolloff (0.945 x 8 kHz): passed at both rates
+        up = module.upsample2(tone(f, rate), taps)[0, 0]
+        assert torch.allclose(up[400:-400], tone(f, 2 * rate)[0, 0, 400:-400], atol=5e-3), f
+        down = module.downsample2(up[None, None], taps)[0, 0]
+        assert torch.allclose(down[200:-200], tone(f, rate)[0, 0, 200:-200], atol=5e-3), f
+    image = torch.fft.rfft(module.upsample2(tone(3000.0, rate), taps)[0, 0, 400:-400]).abs()
+    freqs = torch.fft.rfftfreq(2 * rate - 800, 1 / (2 * rate))
+    assert image[(freqs - 13000).abs() < 50].max() < 1e-3 * image.max()  # the 16 kHz - 3 kHz image is gone
+    model = build("demucs", "small-resample").eval()
+    assert model.resample and "half_band" not in model.state_dict()  # fixed, not a weight
+    for length in (1, 999, 16001):
+        assert model(torch.randn(2, length) * 0.1).shape == (2, length)
+
+
 def test_demucs_valid_length():
     model = build("demucs")
     for length in (1, 100, 16001):
