@@ -325,7 +325,9 @@ def build_parser() -> argparse.ArgumentParser:
     budget = tr.add_mutually_exclusive_group(required=True)
     budget.add_argument("--epochs", type=int)
     budget.add_argument("--minutes", type=float, help="stop after the epoch in which this budget runs out")
-    tr.add_argument("--config", default=TrainConfig.config, help="named model size: small (CPU) or paper")
+    tr.add_argument("--config", default=TrainConfig.config,
+                    help="a key of the network's CONFIGS: small (CPU, the default), paper, or a variant "
+                         "such as small-linear (Wave-U-Net) or small-resample (Demucs)")
     tr.add_argument("--device", default="cpu")
     tr.add_argument("--seed", type=int, default=TrainConfig.seed)
     tr.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)

@@ -25,7 +25,7 @@ class TrainConfig:
 
     epochs: int | None = None
     minutes: float | None = None
-    config: str = "small"  # named network size: "small" (CPU) or "paper"
+    config: str = "small"  # a key of the network's CONFIGS: "small" (CPU), "paper", or a variant of them
     seed: int = 0
     batch_size: int = 8
     crop_seconds: float = 2.0  # length of the random training crops, s
