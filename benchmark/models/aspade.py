@@ -44,8 +44,9 @@ rounding unless said so:
   largest lies outside, the window moves towards it (``WIDEN_LIMIT`` times at most) and the
   squares are counted again; the window's squares are gathered eight at a time, compressed in
   a vector register (``_gather_window8``). On the 10 s benchmark clip: about 24 of 1025
-  squares in the window, all searched in 0.2-0.3 % of iterations (mostly a frame's first). With ``backend="torch"`` (CPU or CUDA, float64) all frames iterate together
-  and leave the batch when they meet ``epsilon``. Each equals a frame-by-frame run within 1e-9.
+  squares in the window, all searched in 0.2-0.3 % of iterations (mostly a frame's first).
+  With ``backend="torch"`` (CPU or CUDA, float64) all frames iterate together and leave the
+  batch when they meet ``epsilon``. Each equals a frame-by-frame run within 1e-9.
 - Speed (``benchmarks/bench_aspade.py``, 10 s clip at 7 dB, 2 cores): 16.9x the frame-by-frame
   reference on one thread, 32.1x on two. Per frame (2048-sample FFTs), FFTW's take 2.3
   µs forward and 2.4 µs inverse (FFTW_ESTIMATE plans, which are chosen without timing and so
