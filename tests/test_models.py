@@ -3,6 +3,7 @@
 import importlib
 import math
 
+import numpy as np
 import pytest
 
 import torch
@@ -196,10 +197,18 @@ def test_demucs_resampling_keeps_the_band_below_its_rolloff_and_removes_the_imag
     image = torch.fft.rfft(module.upsample2(tone(3000.0, rate), taps)[0, 0, 400:-400]).abs()
     freqs = torch.fft.rfftfreq(2 * rate - 800, 1 / (2 * rate))
     assert image[(freqs - 13000).abs() < 50].max() < 1e-3 * image.max()  # the 16 kHz - 3 kHz image is gone
+    noise = torch.randn(3, 1, 1001, dtype=torch.float64)
+    stuffed = torch.zeros(3, 2002, dtype=torch.float64)
+    stuffed[:, 0::2] = noise[:, 0]
+    by_definition = [np.convolve(row, 2 * taps.double().numpy())[48:-48] for row in stuffed.numpy()]
+    assert np.allclose(module.upsample2(noise, taps.double())[:, 0].numpy(), by_definition, atol=1e-12)
     model = build("demucs", "small-resample").eval()
     assert model.resample and "half_band" not in model.state_dict()  # fixed, not a weight
+    seen = []
+    model.encoder[0].register_forward_pre_hook(lambda _, args: seen.append(args[0].shape[-1]))
     for length in (1, 999, 16001):
         assert model(torch.randn(2, length) * 0.1).shape == (2, length)
+        assert seen[-1] == model.valid_length(2 * length)  # the network ran at twice the rate
 
 
 def test_demucs_valid_length():

@@ -64,9 +64,16 @@ def half_band_filter() -> Tensor:
 
 
 def upsample2(x: Tensor, taps: Tensor) -> Tensor:
-    """(batch, 1, samples) -> (batch, 1, 2 samples): zeros between the samples, then the low-pass (gain 2)."""
-    stuffed = torch.stack([x, torch.zeros_like(x)], dim=-1).flatten(-2)  # (batch, 1, 2 samples)
-    return F.conv1d(stuffed, 2 * taps.view(1, 1, -1), padding=(taps.numel() - 1) // 2)
+    """(batch, 1, samples) -> (batch, 1, 2 samples): zeros between the samples, then the low-pass (gain 2).
+
+    Computed in polyphase form, the zeros never multiplied: output 2m takes the even taps
+    over x[m - Z .. m + Z], output 2m + 1 the odd taps over x[m - Z + 1 .. m + Z] (Z =
+    HALF_BAND_ZEROS), one two-channel convolution (the same sums as filtering the
+    zero-stuffed signal, a third of its time)."""
+    zeros = (taps.numel() - 1) // 4  # Z
+    phases = torch.stack([taps[0::2], F.pad(taps[1::2], (1, 0))]).unsqueeze(1)  # (2, 1, 2 Z + 1)
+    y = F.conv1d(x, 2 * phases, padding=zeros)  # (batch, 2, samples): even, odd outputs
+    return y.transpose(1, 2).reshape(x.shape[0], 1, -1)  # (batch, 1, 2 samples), interleaved
 
 
 def downsample2(x: Tensor, taps: Tensor) -> Tensor:
