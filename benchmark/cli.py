@@ -197,7 +197,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
         torch.set_num_threads(args.threads)
     settings = TrainConfig(args.epochs, args.minutes, args.config, args.seed, args.batch_size, args.crop_seconds,
-                           args.lr, args.consistent, args.loss, args.peak_normalise, args.lr_schedule, args.precision)
+                           args.lr, args.consistent, args.loss, args.peak_normalise, args.lr_schedule, args.precision,
+                           args.dynamics_db, args.init)
     checkpoint = train(args.model, args.task, settings, args.data, args.out, args.device)
     print(f"{args.model} on {args.task}: best val SI-SDR {checkpoint['val_si_sdr']:.2f} dB at epoch "
           f"{checkpoint['best_epoch']} of {checkpoint['epochs']} ({checkpoint['train_seconds'] / 60:.1f} min, "
@@ -346,6 +347,11 @@ def build_parser() -> argparse.ArgumentParser:
                     help="bfloat16: the training forward passes under autocast, faster where the CPU has "
                          "bfloat16 instructions (AVX-512 BF16, AMX) or on a GPU; validation and the weights "
                          "stay float32")
+    tr.add_argument("--dynamics-db", type=float, default=TrainConfig.dynamics_db,
+                    help="dynamics augmentation: half the crops get a random gain curve down to this depth (dB) "
+                         "and the task's effect is applied to them anew (benchmark.models.dynamics; default 0: off)")
+    tr.add_argument("--init", metavar="CHECKPOINT",
+                    help="start from the weights of this checkpoint (bench train's .pt, same network and config)")
     tr.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     tr.set_defaults(run=_cmd_train)
 

@@ -1,6 +1,8 @@
 """`bench train` and the neural submissions: determinism, resumption, checkpoints."""
 from __future__ import annotations
 
+import hashlib
+import json
 import textwrap
 import warnings
 
@@ -9,8 +11,11 @@ import pytest
 import torch
 
 from benchmark.models.consistency import ClipConsistent
+from benchmark.models.dynamics import redistort_batch
 from benchmark.harness.evaluate import evaluate
-from benchmark.dataset.generate import generate_task
+from benchmark.dataset.generate import generate_task, parse_example_id
+from benchmark.dataset.shards import iter_examples
+from benchmark.effects.registry import apply_effect
 from benchmark.models.checkpoints import CheckpointError, NeuralSubmission, load_network
 import benchmark.models.train
 from benchmark.metrics import si_sdr
@@ -18,7 +23,7 @@ from benchmark.models.losses import WAVEFORM_LOSSES, magnitude, si_sdr_loss
 from benchmark.models.recipe import LOSSES, TrainConfig, TrainingError
 from benchmark.models.scaling import PeakNormalised
 from benchmark.models.train import train
-from conftest import one_second_task, small_recipe
+from conftest import one_second_task, require_binary, small_recipe
 
 
 @pytest.fixture(scope="module")
@@ -231,3 +236,57 @@ def test_a_trained_model_is_a_submission_the_harness_can_score(data, tmp_path):
     assert summary["clip_consistent_claimed"] is False and summary["clip_consistent"] is None  # overdrive: not checked
     assert summary["files"] == [str((tmp_path / "ckpt" / "demucs" / "tiny-od.pt").resolve())]
     assert np.isfinite(summary["metrics"]["si_sdr"]["median"])
+
+
+def test_dynamics_augmentation_shapes_half_the_crops_and_distorts_them_as_sox_does(data):
+    require_binary("sox")
+    rows = list(iter_examples(data / "tiny-od", "train", columns=["id", "params", "distorted", "clean"]))
+    distorted = np.stack([row["distorted"][:8000] for row in rows])
+    clean = np.stack([row["clean"][:8000] for row in rows])
+    indices, params = [parse_example_id(row["id"])[1] for row in rows], [json.loads(row["params"]) for row in rows]
+    shaped = [redistort_batch(distorted, clean, indices, params, "sox_overdrive", 16000, 30.0, seed=0, epoch=epoch)
+              for epoch in (1, 1, 2)]
+    assert all(np.array_equal(a, b) for a, b in zip(shaped[0], shaped[1]))  # drawn from (seed, epoch, index)
+    assert not np.array_equal(shaped[0][1], shaped[2][1])  # another epoch, other curves
+    new_distorted, new_clean = shaped[0]
+    changed = [i for i in range(len(rows)) if not np.array_equal(new_clean[i], clean[i])]
+    assert 0 < len(changed) < len(rows)  # about half (8 crops here)
+    for i in range(len(rows)):
+        if i not in changed:
+            assert np.array_equal(new_distorted[i], distorted[i])  # left as generated
+            continue
+        assert np.max(np.abs(new_clean[i])) == pytest.approx(np.max(np.abs(clean[i])), rel=1e-6)  # the crop's peak
+        loud = np.abs(clean[i]) > 1e-3
+        gain_db = 20 * np.log10(np.abs(new_clean[i][loud]) / np.abs(clean[i][loud]))
+        assert 3.0 < np.ptp(gain_db) <= 30.0 + 1e-3  # a curve within the depth
+        by_sox, _ = apply_effect("sox_overdrive", new_clean[i].astype(np.float64), params[i], 16000, backend="sox")
+        assert np.array_equal(new_distorted[i], by_sox.astype(np.float32))  # the example's own effect and level
+
+
+def test_dynamics_augmentation_and_initial_weights_are_recorded_and_resumed_alike(data, tmp_path):
+    torch.set_num_threads(1)
+    plain = fit(data, tmp_path / "plain", 1)
+    settings = TrainConfig(epochs=1, crop_seconds=0.5, batch_size=4, dynamics_db=30.0)
+    shaped = train("waveunet", "tiny-od", settings, data, tmp_path / "a", progress=False)
+    train("waveunet", "tiny-od", settings, data, tmp_path / "b", progress=False)
+    assert shaped["dynamics_db"] == 30.0 and plain["dynamics_db"] == 0.0
+    a, b, p = (weights(tmp_path / x / "waveunet" / "tiny-od.pt") for x in ("a", "b", "plain"))
+    assert all(torch.equal(a[n], b[n]) for n in a) and any(not torch.equal(a[n], p[n]) for n in a)
+    with pytest.raises(CheckpointError, match="other settings .*dynamics_db"):
+        train("waveunet", "tiny-od", TrainConfig(**{**settings.__dict__, "dynamics_db": 20.0, "epochs": 2}), data,
+              tmp_path / "a", progress=False)
+    with pytest.raises(TrainingError, match="--dynamics-db must be >= 0"):
+        TrainConfig(epochs=1, dynamics_db=-1.0)
+
+    start = tmp_path / "plain" / "waveunet" / "tiny-od.pt"  # fine-tune it: its weights, barely moved
+    tuned = train("waveunet", "tiny-od", TrainConfig(epochs=1, crop_seconds=0.5, batch_size=4, lr=1e-12,
+                                                     init=str(start)), data, tmp_path / "tuned", progress=False)
+    assert tuned["init_sha256"] == hashlib.sha256(start.read_bytes()).hexdigest()
+    t = weights(tmp_path / "tuned" / "waveunet" / "tiny-od.pt")
+    assert all(torch.allclose(t[n], p[n], atol=1e-9) for n in p)
+    with pytest.raises(CheckpointError, match="--init .*missing.pt: no such checkpoint file"):
+        train("waveunet", "tiny-od", TrainConfig(epochs=1, init=str(tmp_path / "missing.pt")), data, tmp_path / "x",
+              progress=False)
+    with pytest.raises(CheckpointError, match="--init .*a checkpoint of waveunet with config .*not of waveunet"):
+        train("waveunet", "tiny-od", TrainConfig(epochs=1, config="small-linear", init=str(start)), data,
+              tmp_path / "other", progress=False)

@@ -35,6 +35,8 @@ class TrainConfig:
     peak_normalise: bool = False  # run the network on its input divided by the input's peak
     lr_schedule: str = "constant"  # one of LR_SCHEDULES
     precision: str = "float32"  # one of PRECISIONS; validation stays float32
+    dynamics_db: float = 0.0  # depth of the random gain curves of the dynamics augmentation, dB (0 = off)
+    init: str | None = None  # start from this checkpoint's weights (a .pt of the same network and config)
 
     def __post_init__(self) -> None:
         if self.epochs is None and self.minutes is None:
@@ -43,3 +45,5 @@ class TrainConfig:
                                       LR_SCHEDULES), ("precision", self.precision, PRECISIONS)):
             if value not in known:
                 raise TrainingError(f"unknown {setting} '{value}'; known: {', '.join(known)}")
+        if self.dynamics_db < 0:
+            raise TrainingError(f"--dynamics-db must be >= 0 dB, got {self.dynamics_db}")

@@ -13,13 +13,17 @@ signals consistent with its clipped input (:mod:`benchmark.models.consistency`) 
 inference; with ``peak_normalise`` the network sees its input divided by the input's peak
 (:mod:`benchmark.models.scaling`); ``loss`` names the waveform loss (:mod:`benchmark.models.losses`);
 with ``precision="bfloat16"`` the training forward passes run under autocast (validation and
-the weights stay float32). The result is ``OUT/NAME/TASK.pt`` (best-validation weights, config,
+the weights stay float32); with ``dynamics_db`` half the crops get a random gain curve and are
+distorted anew (:mod:`benchmark.models.dynamics`); with ``init`` a new run starts from another
+checkpoint's weights (fine-tuning; the run records its SHA-256). The result is ``OUT/NAME/TASK.pt`` (best-validation weights, config,
 data fingerprint, code version), ``TASK.csv`` (the training curve) and ``TASK.png`` (its plot).
 """
 from __future__ import annotations
 
 import copy
 import csv
+import hashlib
+import json
 import time
 import warnings
 from pathlib import Path
@@ -30,12 +34,14 @@ import torch
 from tqdm import tqdm
 
 from ..atomic import atomic_path
-from ..dataset.shards import load_manifest
+from ..dataset.generate import parse_example_id
+from ..dataset.shards import iter_examples, load_manifest
 from ..dataset.torch_dataset import DistortionDataset, open_split
 from ..effects import EFFECTS
 from ..metrics import si_sdr
 from . import checkpoint_path
 from .checkpoints import CheckpointError, build_network, code_version, parameter_count, wrap
+from .dynamics import redistort_batch
 from .losses import training_loss
 from .recipe import TrainConfig, TrainingError
 
@@ -123,6 +129,8 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
         clipping = ", ".join(e.name for e in EFFECTS.values() if e.hard_clipping)
         raise TrainingError(f"--consistent needs a hard-clipping task ({clipping}); "
                             f"task '{task}' uses {effect}, whose input does not keep any clean sample")
+    if settings.init and not Path(settings.init).is_file():
+        raise CheckpointError(f"--init {settings.init}: no such checkpoint file")
     final_path = checkpoint_path(name, task, out)
     state_path = final_path.with_suffix(".state.pt")
     torch.manual_seed(settings.seed)
@@ -137,13 +145,15 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
     run = {"model": name, "config": kwargs, "task": task, "data_fingerprint": manifest["fingerprint"],
            "seed": settings.seed, "batch_size": settings.batch_size, "crop_seconds": settings.crop_seconds, "lr": settings.lr,
            "consistent": settings.consistent, "loss": settings.loss, "peak_normalised": settings.peak_normalise,
-           "lr_schedule": settings.lr_schedule, "precision": settings.precision}
+           "lr_schedule": settings.lr_schedule, "precision": settings.precision, "dynamics_db": settings.dynamics_db,
+           "init_sha256": hashlib.sha256(Path(settings.init).read_bytes()).hexdigest() if settings.init else None}
     history: list[dict[str, float]] = []
     best: dict[str, Any] = {"val_si_sdr": -np.inf, "weights": copy.deepcopy(net.state_dict()), "epoch": 0}
     if state_path.is_file():
         state = torch.load(state_path, map_location=device, weights_only=False)
         for option, default in (("consistent", False), ("loss", "sdr"), ("peak_normalised", False),
-                                ("lr_schedule", "constant"), ("precision", "float32")):
+                                ("lr_schedule", "constant"), ("precision", "float32"), ("dynamics_db", 0.0),
+                                ("init_sha256", None)):
             state["run"].setdefault(option, default)  # states written before the option existed
         if state["run"] != run:
             differs = sorted(k for k in run if state["run"].get(k) != run[k])
@@ -154,8 +164,16 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
         if "schedule" in state:
             schedule.load_state_dict(state["schedule"])
         history, best = state["history"], state["best"]
+    elif settings.init:
+        start_from = torch.load(settings.init, map_location=device, weights_only=True)
+        if start_from.get("model") != name or start_from.get("config") != kwargs:
+            raise CheckpointError(f"--init {settings.init}: a checkpoint of {start_from.get('model')} with config "
+                                  f"{start_from.get('config')}, not of {name} with {kwargs}")
+        net.load_state_dict(start_from["weights"])
     train_set = open_split(task_dir, "train", crop=round(settings.crop_seconds * rate), seed=settings.seed)
     val_set = DistortionDataset(task_dir, "val")
+    if settings.dynamics_db:
+        params = {row["id"]: json.loads(row["params"]) for row in iter_examples(task_dir, "train", columns=["id", "params"])}
     spent = sum(h["seconds"] for h in history)
     epoch = len(history)
     while (settings.epochs is None or epoch < settings.epochs) and (settings.minutes is None or spent < settings.minutes * 60):
@@ -165,6 +183,10 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
         with tqdm(train_set.batches(epoch, settings.batch_size), total=count, desc=f"{name} {task} epoch {epoch}",
                   unit="batch", disable=not progress, leave=False) as bar:
             for number, (ids, distorted, clean) in enumerate(bar, 1):
+                if settings.dynamics_db:
+                    distorted, clean = map(torch.from_numpy, redistort_batch(
+                        distorted.numpy(), clean.numpy(), [parse_example_id(i)[1] for i in ids], [params[i] for i in ids],
+                        effect, rate, settings.dynamics_db, settings.seed, epoch))
                 distorted, clean = distorted.to(device), clean.to(device)
                 loss = batch_loss(model, distorted, clean, settings.loss, settings.precision)
                 optimiser.zero_grad()
