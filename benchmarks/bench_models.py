@@ -28,13 +28,14 @@ SAMPLE_RATE = 16000
 SECONDS = 10.0
 
 
-def shipped_config(name: str) -> str:
-    """The name of the config of the network's shipped sampled-od checkpoint, "small" when there is none."""
+def shipped_config(name: str) -> str | dict:
+    """The config of the network's shipped sampled-od checkpoint: its name in the network's CONFIGS
+    (its kwargs if it has none), "small" when there is no such checkpoint."""
     path = checkpoints_dir() / name / "sampled-od.pt"
     if not path.exists():
         return "small"
     config = torch.load(path, map_location="cpu", weights_only=True)["config"]
-    return next(key for key, value in network_class(name)[1].items() if value == config)
+    return next((key for key, value in network_class(name)[1].items() if value == config), config)
 
 
 def main() -> None:

@@ -239,7 +239,6 @@ def test_a_trained_model_is_a_submission_the_harness_can_score(data, tmp_path):
 
 
 def test_dynamics_augmentation_shapes_half_the_crops_and_distorts_them_as_sox_does(data):
-    require_binary("sox")
     rows = list(iter_examples(data / "tiny-od", "train", columns=["id", "params", "distorted", "clean"]))
     distorted = np.stack([row["distorted"][:8000] for row in rows])
     clean = np.stack([row["clean"][:8000] for row in rows])
@@ -259,34 +258,69 @@ def test_dynamics_augmentation_shapes_half_the_crops_and_distorts_them_as_sox_do
         loud = np.abs(clean[i]) > 1e-3
         gain_db = 20 * np.log10(np.abs(new_clean[i][loud]) / np.abs(clean[i][loud]))
         assert 3.0 < np.ptp(gain_db) <= 30.0 + 1e-3  # a curve within the depth
+        require_binary("sox")
         by_sox, _ = apply_effect("sox_overdrive", new_clean[i].astype(np.float64), params[i], 16000, backend="sox")
         assert np.array_equal(new_distorted[i], by_sox.astype(np.float32))  # the example's own effect and level
 
 
-def test_dynamics_augmentation_and_initial_weights_are_recorded_and_resumed_alike(data, tmp_path):
+def test_dynamics_augmentation_is_recorded_deterministic_and_resumes_to_the_same_weights(data, tmp_path,
+                                                                                        monkeypatch):
     torch.set_num_threads(1)
-    plain = fit(data, tmp_path / "plain", 1)
-    settings = TrainConfig(epochs=1, crop_seconds=0.5, batch_size=4, dynamics_db=30.0)
+    plain = fit(data, tmp_path / "plain", 2)
+    settings = TrainConfig(epochs=2, crop_seconds=0.5, batch_size=4, dynamics_db=30.0)
+    calls = []
+    real = benchmark.models.train.redistort_batch
+    monkeypatch.setattr(benchmark.models.train, "redistort_batch",
+                        lambda *args: calls.append((args[2], args[3])) or real(*args))
     shaped = train("waveunet", "tiny-od", settings, data, tmp_path / "a", progress=False)
-    train("waveunet", "tiny-od", settings, data, tmp_path / "b", progress=False)
+    once = TrainConfig(**{**settings.__dict__, "epochs": 1})
+    train("waveunet", "tiny-od", once, data, tmp_path / "b", progress=False)
+    train("waveunet", "tiny-od", settings, data, tmp_path / "b", progress=False)  # resumes after epoch 1
     assert shaped["dynamics_db"] == 30.0 and plain["dynamics_db"] == 0.0
     a, b, p = (weights(tmp_path / x / "waveunet" / "tiny-od.pt") for x in ("a", "b", "plain"))
     assert all(torch.equal(a[n], b[n]) for n in a) and any(not torch.equal(a[n], p[n]) for n in a)
+    by_index = {parse_example_id(row["id"])[1]: json.loads(row["params"])
+                for row in iter_examples(data / "tiny-od", "train", columns=["id", "params"])}
+    assert calls and all(params == [by_index[i] for i in indices] for indices, params in calls)  # each crop's own
     with pytest.raises(CheckpointError, match="other settings .*dynamics_db"):
-        train("waveunet", "tiny-od", TrainConfig(**{**settings.__dict__, "dynamics_db": 20.0, "epochs": 2}), data,
+        train("waveunet", "tiny-od", TrainConfig(**{**settings.__dict__, "dynamics_db": 20.0, "epochs": 3}), data,
               tmp_path / "a", progress=False)
-    with pytest.raises(TrainingError, match="--dynamics-db must be >= 0"):
-        TrainConfig(epochs=1, dynamics_db=-1.0)
+    for depth in (-1.0, float("nan"), float("inf")):
+        with pytest.raises(TrainingError, match="--dynamics-db must be a finite depth >= 0"):
+            TrainConfig(epochs=1, dynamics_db=depth)
 
-    start = tmp_path / "plain" / "waveunet" / "tiny-od.pt"  # fine-tune it: its weights, barely moved
-    tuned = train("waveunet", "tiny-od", TrainConfig(epochs=1, crop_seconds=0.5, batch_size=4, lr=1e-12,
-                                                     init=str(start)), data, tmp_path / "tuned", progress=False)
+
+def test_fine_tuning_starts_from_its_init_weights_keeps_them_unless_beaten_and_resumes(data, tmp_path, monkeypatch):
+    torch.set_num_threads(1)
+    fit(data, tmp_path / "plain", 1)
+    start = tmp_path / "plain" / "waveunet" / "tiny-od.pt"
+    settings = TrainConfig(epochs=1, crop_seconds=0.5, batch_size=4, lr=1e-12, init=str(start))
+    tuned = train("waveunet", "tiny-od", settings, data, tmp_path / "tuned", progress=False)
     assert tuned["init_sha256"] == hashlib.sha256(start.read_bytes()).hexdigest()
-    t = weights(tmp_path / "tuned" / "waveunet" / "tiny-od.pt")
-    assert all(torch.allclose(t[n], p[n], atol=1e-9) for n in p)
+    moved = torch.load(tmp_path / "tuned" / "waveunet" / "tiny-od.state.pt", weights_only=False)["weights"]
+    assert all(torch.allclose(moved[n], w, atol=1e-9) for n, w in weights(start).items())  # an epoch from them
+    resumed = train("waveunet", "tiny-od", TrainConfig(**{**settings.__dict__, "init": None, "epochs": 2}), data,
+                    tmp_path / "tuned", progress=False)  # no --init needed to resume
+    assert resumed["epochs"] == 2 and resumed["init_sha256"] == tuned["init_sha256"]
+    fit(data, tmp_path / "other", 2)
+    with pytest.raises(CheckpointError, match="other settings .*init_sha256"):
+        train("waveunet", "tiny-od", TrainConfig(**{**settings.__dict__, "epochs": 3,
+                                                   "init": str(tmp_path / "other" / "waveunet" / "tiny-od.pt")}),
+              data, tmp_path / "tuned", progress=False)
+
+    scores = iter([9.0, 1.0])  # the init weights score 9 dB, the epoch after them 1 dB: they stay the best
+    monkeypatch.setattr(benchmark.models.train, "_validate", lambda *args: (0.0, next(scores)))
+    kept = train("waveunet", "tiny-od", TrainConfig(**{**settings.__dict__, "lr": 1e-3}), data, tmp_path / "kept",
+                 progress=False)
+    assert kept["best_epoch"] == 0 and kept["val_si_sdr"] == 9.0
+    kept_weights = weights(tmp_path / "kept" / "waveunet" / "tiny-od.pt")
+    assert all(torch.equal(w, weights(start)[n]) for n, w in kept_weights.items())
+
     with pytest.raises(CheckpointError, match="--init .*missing.pt: no such checkpoint file"):
         train("waveunet", "tiny-od", TrainConfig(epochs=1, init=str(tmp_path / "missing.pt")), data, tmp_path / "x",
               progress=False)
-    with pytest.raises(CheckpointError, match="--init .*a checkpoint of waveunet with config .*not of waveunet"):
+    with pytest.raises(CheckpointError, match="--init: .*its config .* does not match"):
         train("waveunet", "tiny-od", TrainConfig(epochs=1, config="small-linear", init=str(start)), data,
-              tmp_path / "other", progress=False)
+              tmp_path / "x", progress=False)
+    with pytest.raises(CheckpointError, match="is the checkpoint this run writes"):
+        train("waveunet", "tiny-od", TrainConfig(epochs=1, init=str(start)), data, tmp_path / "plain", progress=False)

@@ -27,18 +27,23 @@ def gain_curve(rng: np.random.Generator, samples: int, depth_db: float) -> np.nd
     return 10.0 ** (curve_db / 20.0)
 
 
+def at_peak(signal: np.ndarray, peak: float) -> np.ndarray:
+    """``signal`` scaled to the given peak (linear), float32: a clean target as the generators store
+    it (a silent signal stays silent)."""
+    signal_peak = np.max(np.abs(signal))
+    return (signal * (peak / signal_peak if signal_peak > 0 else 0.0)).astype(np.float32)
+
+
 def redistort(clean: np.ndarray, effect: str, params: dict, sample_rate: int, depth_db: float,
               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray] | None:
     """(distorted, clean) float32 of one crop under a random gain curve, or None for a crop the
-    draw leaves as generated (one in two)."""
+    draw leaves as generated (one in two) or a silent one."""
     if rng.random() < 0.5:
         return None
     peak = np.max(np.abs(clean))
-    shaped = clean.astype(np.float64) * gain_curve(rng, clean.size, depth_db)
-    shaped_peak = np.max(np.abs(shaped))
-    if peak == 0 or shaped_peak == 0:
+    if peak == 0:
         return None
-    shaped = (shaped * (peak / shaped_peak)).astype(np.float32)  # the clean target, as the generators store it
+    shaped = at_peak(clean.astype(np.float64) * gain_curve(rng, clean.size, depth_db), peak)
     distorted, _ = apply_effect(effect, shaped.astype(np.float64), params, sample_rate)
     return distorted.astype(np.float32), shaped
 

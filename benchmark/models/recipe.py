@@ -6,6 +6,7 @@ names a setting may take are here and nowhere else: ``LOSSES`` (the waveform los
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from ..errors import BenchmarkError
@@ -45,5 +46,5 @@ class TrainConfig:
                                       LR_SCHEDULES), ("precision", self.precision, PRECISIONS)):
             if value not in known:
                 raise TrainingError(f"unknown {setting} '{value}'; known: {', '.join(known)}")
-        if self.dynamics_db < 0:
-            raise TrainingError(f"--dynamics-db must be >= 0 dB, got {self.dynamics_db}")
+        if not 0 <= self.dynamics_db < math.inf:
+            raise TrainingError(f"--dynamics-db must be a finite depth >= 0 dB, got {self.dynamics_db}")

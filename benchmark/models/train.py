@@ -15,8 +15,10 @@ inference; with ``peak_normalise`` the network sees its input divided by the inp
 with ``precision="bfloat16"`` the training forward passes run under autocast (validation and
 the weights stay float32); with ``dynamics_db`` half the crops get a random gain curve and are
 distorted anew (:mod:`benchmark.models.dynamics`); with ``init`` a new run starts from another
-checkpoint's weights (fine-tuning; the run records its SHA-256). The result is ``OUT/NAME/TASK.pt`` (best-validation weights, config,
-data fingerprint, code version), ``TASK.csv`` (the training curve) and ``TASK.png`` (its plot).
+checkpoint's weights (fine-tuning: they are validated first and are the best weights until an
+epoch beats them; the run records the file's SHA-256 and resumes without ``init`` given again).
+The result is ``OUT/NAME/TASK.pt`` (best-validation weights, config, data fingerprint, code
+version), ``TASK.csv`` (the training curve) and ``TASK.png`` (its plot).
 """
 from __future__ import annotations
 
@@ -40,7 +42,7 @@ from ..dataset.torch_dataset import DistortionDataset, open_split
 from ..effects import EFFECTS
 from ..metrics import si_sdr
 from . import checkpoint_path
-from .checkpoints import CheckpointError, build_network, code_version, parameter_count, wrap
+from .checkpoints import CheckpointError, build_network, code_version, load_network, parameter_count, wrap
 from .dynamics import redistort_batch
 from .losses import training_loss
 from .recipe import TrainConfig, TrainingError
@@ -129,9 +131,12 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
         clipping = ", ".join(e.name for e in EFFECTS.values() if e.hard_clipping)
         raise TrainingError(f"--consistent needs a hard-clipping task ({clipping}); "
                             f"task '{task}' uses {effect}, whose input does not keep any clean sample")
+    final_path = checkpoint_path(name, task, out)
     if settings.init and not Path(settings.init).is_file():
         raise CheckpointError(f"--init {settings.init}: no such checkpoint file")
-    final_path = checkpoint_path(name, task, out)
+    if settings.init and Path(settings.init).resolve() == final_path.resolve():
+        raise CheckpointError(f"--init {settings.init} is the checkpoint this run writes; copy it elsewhere first "
+                              f"or choose another --out")
     state_path = final_path.with_suffix(".state.pt")
     torch.manual_seed(settings.seed)
     if device == "cpu":
@@ -148,13 +153,15 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
            "lr_schedule": settings.lr_schedule, "precision": settings.precision, "dynamics_db": settings.dynamics_db,
            "init_sha256": hashlib.sha256(Path(settings.init).read_bytes()).hexdigest() if settings.init else None}
     history: list[dict[str, float]] = []
-    best: dict[str, Any] = {"val_si_sdr": -np.inf, "weights": copy.deepcopy(net.state_dict()), "epoch": 0}
+    val_set = DistortionDataset(task_dir, "val")
     if state_path.is_file():
         state = torch.load(state_path, map_location=device, weights_only=False)
         for option, default in (("consistent", False), ("loss", "sdr"), ("peak_normalised", False),
                                 ("lr_schedule", "constant"), ("precision", "float32"), ("dynamics_db", 0.0),
                                 ("init_sha256", None)):
             state["run"].setdefault(option, default)  # states written before the option existed
+        if settings.init is None:
+            run["init_sha256"] = state["run"]["init_sha256"]  # a fine-tuning run resumes without --init
         if state["run"] != run:
             differs = sorted(k for k in run if state["run"].get(k) != run[k])
             raise CheckpointError(f"{state_path} was trained with other settings ({', '.join(differs)}); "
@@ -164,16 +171,23 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
         if "schedule" in state:
             schedule.load_state_dict(state["schedule"])
         history, best = state["history"], state["best"]
-    elif settings.init:
-        start_from = torch.load(settings.init, map_location=device, weights_only=True)
-        if start_from.get("model") != name or start_from.get("config") != kwargs:
-            raise CheckpointError(f"--init {settings.init}: a checkpoint of {start_from.get('model')} with config "
-                                  f"{start_from.get('config')}, not of {name} with {kwargs}")
-        net.load_state_dict(start_from["weights"])
+    else:
+        if settings.init:
+            try:
+                _, start_from = load_network(settings.init, name, device, config=kwargs)
+            except CheckpointError as exc:
+                raise CheckpointError(f"--init: {exc}") from None
+            for option, setting in (("peak_normalised", settings.peak_normalise), ("consistent", settings.consistent)):
+                if bool(start_from.get(option)) != setting:
+                    warnings.warn(f"--init {settings.init} was trained with {option}={bool(start_from.get(option))}, "
+                                  f"this run has {setting}", stacklevel=2)
+            net.load_state_dict(start_from["weights"])
+        score = _validate(model, val_set, device, settings.batch_size, settings.loss)[1] if settings.init else -np.inf
+        best = {"val_si_sdr": score, "weights": copy.deepcopy(net.state_dict()), "epoch": 0}
     train_set = open_split(task_dir, "train", crop=round(settings.crop_seconds * rate), seed=settings.seed)
-    val_set = DistortionDataset(task_dir, "val")
     if settings.dynamics_db:
-        params = {row["id"]: json.loads(row["params"]) for row in iter_examples(task_dir, "train", columns=["id", "params"])}
+        params = {row["id"]: json.loads(row["params"])
+                  for row in iter_examples(task_dir, "train", columns=["id", "params"])}
     spent = sum(h["seconds"] for h in history)
     epoch = len(history)
     while (settings.epochs is None or epoch < settings.epochs) and (settings.minutes is None or spent < settings.minutes * 60):
