@@ -5,7 +5,8 @@ wrapping for all: peak-normalised, consistent, -SI-SDR loss) at ``bench train``'
 batch 8 of 2 s crops at 16 kHz: the forward pass (in float32, then under bfloat16 autocast,
 ``bench train --precision bfloat16``), the loss, the backward pass and Adam's step. Best of
 ``--repeats`` runs of ``--steps`` steps each; the ratio float32 / bfloat16 (above 1: bfloat16 is
-faster). bfloat16 pays off where the CPU has bfloat16 instructions (AVX-512 BF16, AMX).
+faster). bfloat16 pays off where the CPU has bfloat16 instructions (AVX-512 BF16, AMX); where it
+has none, oneDNN emulates it (slower) or fails (a step that raises is reported as failing).
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from benchmark.effects import hard_clip
 from benchmark.models import NETWORKS
 from benchmark.models.checkpoints import build_network, wrap
 from benchmark.models.recipe import PRECISIONS
-from benchmark.models.train import batch_loss
+from benchmark.models.train import batch_loss, cpu_has_bfloat16
 from timing import best_of
 
 SAMPLE_RATE = 16000
@@ -39,7 +40,8 @@ def main() -> None:
     clean = clean / np.abs(clean).max(axis=1, keepdims=True) * 0.5
     clipped = np.stack([hard_clip(c, 35.0) for c in clean])
     clean, clipped = torch.from_numpy(clean).float(), torch.from_numpy(clipped).float()
-    print(f"seconds per training step, batch {BATCH} of {SECONDS:g} s at 16 kHz, torch threads {args.threads}")
+    print(f"seconds per training step, batch {BATCH} of {SECONDS:g} s at 16 kHz, torch threads {args.threads}, "
+          f"CPU {torch.backends.cpu.get_cpu_capability()}, oneDNN bfloat16: {cpu_has_bfloat16()}")
     print(f"| network | {' | '.join(PRECISIONS)} | ratio |\n|---|---:|---:|---:|")
     for name in NETWORKS:
         seconds = []
@@ -56,9 +58,14 @@ def main() -> None:
                     loss.backward()
                     optimiser.step()
 
-            steps()  # warm-up
+            try:
+                steps()  # warm-up
+            except RuntimeError as exc:
+                print(f"| {name} | {precision} fails: {str(exc).splitlines()[0][:80]} | | |", flush=True)
+                break
             seconds.append(best_of(args.repeats, steps) / args.steps)
-        print(f"| {name} | {' | '.join(f'{s:.3f}' for s in seconds)} | {seconds[0] / seconds[1]:.2f} |", flush=True)
+        else:
+            print(f"| {name} | {' | '.join(f'{s:.3f}' for s in seconds)} | {seconds[0] / seconds[1]:.2f} |", flush=True)
 
 
 if __name__ == "__main__":

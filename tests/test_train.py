@@ -1,6 +1,7 @@
 """`bench train` and the neural submissions: determinism, resumption, checkpoints."""
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import textwrap
@@ -51,7 +52,7 @@ def test_training_is_deterministic_and_resumes_to_the_same_weights(data, tmp_pat
         assert torch.equal(a[name], b[name]), name
         assert torch.equal(a[name], c[name]), name
     curve = (tmp_path / "c" / "waveunet" / "tiny-od.csv").read_text().splitlines()
-    assert curve[0] == "epoch,train_loss,val_loss,val_si_sdr,seconds,lr" and len(curve) == 3
+    assert curve[0] == "epoch,train_loss,val_loss,val_si_sdr,seconds,lr,precision" and len(curve) == 3
     assert (tmp_path / "c" / "waveunet" / "tiny-od.png").read_bytes()[:4] == b"\x89PNG"
 
 
@@ -172,8 +173,9 @@ def test_peak_normalised_training_is_recorded_and_loaded_scale_equivariant(data,
         assert torch.allclose(net(8.0 * x), 8.0 * net(x), rtol=1e-5, atol=1e-6)
 
 
-def test_bfloat16_training_runs_the_forward_pass_in_bfloat16_and_keeps_float32_weights(data, tmp_path, monkeypatch):
+def test_bfloat16_training_runs_the_forward_pass_in_bfloat16_keeps_float32_weights_and_resumes_in_float32(data, tmp_path, monkeypatch):
     torch.set_num_threads(1)
+    monkeypatch.setattr(benchmark.models.train, "cpu_has_bfloat16", lambda: True)  # emulated where the CPU has none
     settings = TrainConfig(epochs=1, crop_seconds=0.5, batch_size=4, precision="bfloat16")
     seen = []
     conv_forward = torch.nn.Conv1d.forward
@@ -193,8 +195,11 @@ def test_bfloat16_training_runs_the_forward_pass_in_bfloat16_and_keeps_float32_w
     a, b, c = (weights(tmp_path / x / "waveunet" / "tiny-od.pt") for x in "abc")
     assert all(a[n].dtype == c[n].dtype and torch.equal(a[n], b[n]) for n in a)  # deterministic
     assert any(not torch.equal(a[n], c[n]) for n in a)  # and not the float32 run
-    with pytest.raises(CheckpointError, match="other settings .*precision"):
-        fit(data, tmp_path / "a", 2)
+    with pytest.warns(UserWarning, match="epoch 2 on runs in float32, those before in bfloat16"):
+        resumed = fit(data, tmp_path / "a", 2)  # in float32, as on a CPU without bfloat16 instructions
+    assert resumed["precision"] == "float32" and resumed["epochs"] == 2
+    with open(tmp_path / "a" / "waveunet" / "tiny-od.csv") as handle:
+        assert [row["precision"] for row in csv.DictReader(handle)] == ["bfloat16", "float32"]
 
 
 def test_plateau_schedule_halves_the_learning_rate_when_validation_stalls_and_resumes(data, tmp_path, monkeypatch):
@@ -206,7 +211,7 @@ def test_plateau_schedule_halves_the_learning_rate_when_validation_stalls_and_re
     resumed = train("waveunet", "tiny-od", TrainConfig(**{**settings.__dict__, "epochs": 8}), data, tmp_path,
                     progress=False)
     curve = [line.split(",") for line in (tmp_path / "waveunet" / "tiny-od.csv").read_text().splitlines()[1:]]
-    rates = [float(row[-1]) for row in curve]
+    rates = [float(row[5]) for row in curve]
     patience = benchmark.models.train.PLATEAU_PATIENCE
     # epochs 3.. do not improve: after the (patience + 1)-th of them the rate halves, from the next epoch on
     assert rates[:3 + patience] == [1e-3] * (3 + patience) and rates[3 + patience:] == [5e-4]
@@ -324,3 +329,10 @@ def test_fine_tuning_starts_from_its_init_weights_keeps_them_unless_beaten_and_r
               tmp_path / "x", progress=False)
     with pytest.raises(CheckpointError, match="is the checkpoint this run writes"):
         train("waveunet", "tiny-od", TrainConfig(epochs=1, init=str(start)), data, tmp_path / "plain", progress=False)
+
+
+def test_bfloat16_is_refused_on_a_cpu_without_bfloat16_instructions(data, tmp_path, monkeypatch):
+    monkeypatch.setattr(benchmark.models.train, "cpu_has_bfloat16", lambda: False)
+    with pytest.raises(TrainingError, match="no bfloat16 instructions .*use --precision float32"):
+        train("waveunet", "tiny-od", TrainConfig(epochs=1, precision="bfloat16"), data, tmp_path, progress=False)
+    assert not (tmp_path / "waveunet").exists()

@@ -13,7 +13,7 @@ signals consistent with its clipped input (:mod:`benchmark.models.consistency`) 
 inference; with ``peak_normalise`` the network sees its input divided by the input's peak
 (:mod:`benchmark.models.scaling`); ``loss`` names the waveform loss (:mod:`benchmark.models.losses`);
 with ``precision="bfloat16"`` the training forward passes run under autocast (validation and
-the weights stay float32); with ``dynamics_db`` half the crops get a random gain curve and are
+the weights stay float32; a run may resume in another precision, each epoch's is in the curve); with ``dynamics_db`` half the crops get a random gain curve and are
 distorted anew (:mod:`benchmark.models.dynamics`); with ``init`` a new run starts from another
 checkpoint's weights (fine-tuning: they are validated first and are the best weights until an
 epoch beats them; the run records the file's SHA-256 and resumes without ``init`` given again).
@@ -47,7 +47,7 @@ from .dynamics import redistort_batch
 from .losses import training_loss
 from .recipe import TrainConfig, TrainingError
 
-CURVE_FIELDS = ("epoch", "train_loss", "val_loss", "val_si_sdr", "seconds", "lr")
+CURVE_FIELDS = ("epoch", "train_loss", "val_loss", "val_si_sdr", "seconds", "lr", "precision")
 PLATEAU_PATIENCE = 4  # epochs without a better validation SI-SDR before the learning rate halves
 
 
@@ -66,6 +66,11 @@ def _validate(net: torch.nn.Module, val: DistortionDataset, device: str, batch_s
             scores.extend(np.atleast_1d(si_sdr(clean.cpu().numpy(), estimate.cpu().numpy())))
     net.train()
     return sum(losses) / len(val), float(np.nanmean(scores))
+
+
+def cpu_has_bfloat16() -> bool:
+    """Whether oneDNN runs bfloat16 natively on this CPU (AVX-512 or AMX; without, it emulates or fails)."""
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
 def batch_loss(model: torch.nn.Module, distorted: torch.Tensor, clean: torch.Tensor, loss: str,
@@ -131,6 +136,11 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
         clipping = ", ".join(e.name for e in EFFECTS.values() if e.hard_clipping)
         raise TrainingError(f"--consistent needs a hard-clipping task ({clipping}); "
                             f"task '{task}' uses {effect}, whose input does not keep any clean sample")
+    if settings.precision == "bfloat16" and device == "cpu" and not cpu_has_bfloat16():
+        raise TrainingError("--precision bfloat16: this CPU has no bfloat16 instructions (AVX-512, AMX) for oneDNN; "
+                            "bfloat16 steps would be emulated, about 5-6x slower than float32 "
+                            "(benchmarks/bench_training_precision.py), and CRAFX's LSTM fails: use --precision "
+                            "float32 (a run started in bfloat16 resumes in float32)")
     final_path = checkpoint_path(name, task, out)
     if settings.init and not Path(settings.init).is_file():
         raise CheckpointError(f"--init {settings.init}: no such checkpoint file")
@@ -162,6 +172,12 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
             state["run"].setdefault(option, default)  # states written before the option existed
         if settings.init is None:
             run["init_sha256"] = state["run"]["init_sha256"]  # a fine-tuning run resumes without --init
+        for row in state["history"]:
+            row.setdefault("precision", state["run"]["precision"])  # curves written before the column existed
+        if state["run"]["precision"] != settings.precision:  # a speed setting: it may change with the machine
+            warnings.warn(f"{state_path}: epoch {len(state['history']) + 1} on runs in {settings.precision}, "
+                          f"those before in {state['run']['precision']} (the curve's precision column)", stacklevel=2)
+            state["run"]["precision"] = settings.precision
         if state["run"] != run:
             differs = sorted(k for k in run if state["run"].get(k) != run[k])
             raise CheckpointError(f"{state_path} was trained with other settings ({', '.join(differs)}); "
@@ -217,7 +233,8 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
         seconds = time.perf_counter() - start
         spent += seconds
         history.append({"epoch": epoch, "train_loss": total / count, "val_loss": val_loss,
-                        "val_si_sdr": val_score, "seconds": seconds, "lr": optimiser.param_groups[0]["lr"]})
+                        "val_si_sdr": val_score, "seconds": seconds, "lr": optimiser.param_groups[0]["lr"],
+                        "precision": settings.precision})
         if val_score > best["val_si_sdr"]:
             best = {"val_si_sdr": val_score, "weights": copy.deepcopy(net.state_dict()), "epoch": epoch}
         if progress:
