@@ -12,6 +12,9 @@ input and of each checkpoint's output per condition:
 - dynamics: a fade, linear in dB, by 20 and 40 dB over the clip (generated clips are driven at
   one level throughout; ``bench train --dynamics-db`` trains on such shapes).
 
+With ``--window S`` (repeatable) each network also runs on windows of S seconds at half a window's
+hop, overlap-added under a Hann window, instead of on the whole clip at once.
+
 Usage::
 
     python benchmarks/robustness_probe.py --data /path/to/data --task sampled-od \\
@@ -31,7 +34,7 @@ from benchmark.dataset.shards import iter_examples, load_manifest
 from benchmark.effects.registry import apply_effect
 from benchmark.metrics import si_sdr
 from benchmark.models.checkpoints import load_network
-from benchmark.models.dynamics import at_peak
+from benchmark.dataset.dynamics import at_peak
 
 Change = Callable[[np.ndarray, int, np.random.Generator], np.ndarray]  # (clean, sample rate, rng) -> changed
 
@@ -52,6 +55,25 @@ def low_pass(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
     return sosfilt(butter(4, 5000.0, fs=rate, output="sos"), x)
 
 
+def restore(net: torch.nn.Module, distorted: np.ndarray, window: int | None) -> np.ndarray:
+    """The network's output for (clips, samples), on whole clips or on Hann-weighted windows of ``window`` samples."""
+    def run(x: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            return torch.cat([net(torch.from_numpy(np.ascontiguousarray(x[s:s + 8]))) for s in range(0, len(x), 8)]).numpy()
+
+    length = distorted.shape[1]
+    if window is None or window >= length:
+        return run(distorted)
+    starts = list(range(0, length - window + 1, window // 2))
+    starts += [length - window] if starts[-1] + window < length else []
+    weight = np.hanning(window + 2)[1:-1]
+    total, norm = np.zeros(distorted.shape), np.zeros(length)
+    for start in starts:
+        total[:, start:start + window] += run(distorted[:, start:start + window]) * weight
+        norm[start:start + window] += weight
+    return (total / norm).astype(np.float32)
+
+
 CONDITIONS: dict[str, Change] = {
     "as generated": lambda x, rate, rng: x,
     "noise -60 dBFS": noise(-60.0),
@@ -70,6 +92,8 @@ def main() -> None:
     parser.add_argument("--checkpoint", action="append", required=True, metavar="NETWORK=PATH")
     parser.add_argument("--clips", type=int, default=24)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--window", type=float, action="append", default=[], metavar="SECONDS",
+                        help="also run each network on overlapping windows of this length (repeatable)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     task_dir = f"{args.data}/{args.task}"
@@ -79,7 +103,10 @@ def main() -> None:
     nets = {}
     for spec in args.checkpoint:
         name, path = spec.split("=", 1)
-        nets[f"{name} ({path})"] = load_network(path, name)[0]
+        net = load_network(path, name)[0]
+        for window in [None] + args.window:
+            nets[f"{name} ({path}{f', {window:g} s windows' if window else ''})"] = (
+                net, round(window * rate) if window else None)
     print(f"mean SI-SDR (dB) on the first {len(rows)} val examples of {args.task}")
     print("| clean clips | input | " + " | ".join(nets) + " |\n|---|" + "---:|" * (1 + len(nets)))
     for condition, change in CONDITIONS.items():
@@ -88,10 +115,8 @@ def main() -> None:
         distorted = np.stack([apply_effect(recipe["effect"]["name"], c.astype(np.float64), json.loads(row["params"]),
                                            rate)[0].astype(np.float32) for c, row in zip(clean, rows)])
         scores = [float(np.mean(si_sdr(clean, distorted)))]
-        for net in nets.values():
-            with torch.no_grad():
-                estimate = torch.cat([net(torch.from_numpy(distorted[s:s + 8])) for s in range(0, len(rows), 8)])
-            scores.append(float(np.mean(si_sdr(clean, estimate.numpy()))))
+        for net, window in nets.values():
+            scores.append(float(np.mean(si_sdr(clean, restore(net, distorted, window)))))
         print(f"| {condition} | " + " | ".join(f"{v:.2f}" for v in scores) + " |", flush=True)
 
 

@@ -77,6 +77,9 @@ def test_recipe_errors_name_the_file_and_key(effect_change, message):
      r"\[source_options\]: unknown key\(s\) \['split_fraction'\]"),
     ("ceg-od", {"source_options": {"split_fractions": ["a", 0.5, 0.5]}}, "split_fractions must be 3 positive numbers"),
     ("synth-od", {"source_options": {"split_fractions": [0.8, 0.1, 0.1]}}, r"unknown key\(s\) \['split_fractions'\]"),
+    ("synth-od", {"dynamics_db": 70.0}, r"dynamics_db must be in \[0, 60\] dB, got 70.0"),
+    ("synth-od", {"dynamics_db": -1}, r"dynamics_db must be in \[0, 60\] dB, got -1.0"),
+    ("synth-od", {"dynamics_db": "deep"}, r"dynamics_db must be a number, got 'deep'"),
 ])
 def test_every_recipe_field_is_type_checked_naming_file_and_key(base, change, message):
     data = tomllib.loads((recipes_dir() / f"{base}.toml").read_text())
@@ -108,7 +111,7 @@ def test_bench_tasks_lists_every_recipe(capsys):
 
 # --- determinism and storage -------------------------------------------------------------------
 
-@pytest.mark.parametrize("base", ["synth-od", "synth-hc", "synth-sdr", "sampled-od"])
+@pytest.mark.parametrize("base", ["synth-od", "synth-hc", "synth-sdr", "sampled-od", "sampled-od-dyn"])
 def test_same_recipe_gives_same_bytes_with_any_worker_count(tmp_path, base):
     recipe = small_recipe(tmp_path, base, name=f"tiny-{base}")
     one = generate_task(recipe, tmp_path / "a", workers=1, progress=False)
@@ -138,6 +141,32 @@ def test_rows_record_every_parameter_and_rebuild_from_the_row(tmp_path):
         assert threshold == pytest.approx(row["threshold"]) and row["level"] == row["gain_db"]
     train_gains = [r["gain_db"] for r in iter_examples(task_dir, "train")]
     assert all(20 <= g <= 50 for g in train_gains) and len(set(train_gains)) == len(train_gains)
+
+
+def test_dynamics_recipe_shapes_each_clean_clip_and_overdrives_it_as_sox_does(tmp_path):
+    (tmp_path / "plain").mkdir(), (tmp_path / "shaped").mkdir()
+    plain = small_recipe(tmp_path / "plain")
+    shaped = small_recipe(tmp_path / "shaped", dynamics_db=30.0)
+    assert "dynamics_db" not in get_recipe(plain).to_dict()  # recipes without it keep their hash
+    assert get_recipe(shaped).dynamics_db == 30.0 and get_recipe(shaped).sha256() != get_recipe(plain).sha256()
+    for recipe in (plain, shaped):
+        generate_task(recipe, Path(recipe).parent, progress=False)
+    for split in ("train", "test"):
+        rows = zip(iter_examples(tmp_path / "plain" / "tiny-od", split), iter_examples(tmp_path / "shaped" / "tiny-od", split))
+        for before, after in rows:
+            assert (before["source_file"], before["source_offset"], before["params"]) == (
+                after["source_file"], after["source_offset"], after["params"])  # the same clip at the same level
+            assert np.max(np.abs(after["clean"])) == np.float32(0.5)  # back to the recipe's peak
+            loud = np.abs(before["clean"]) > 1e-3
+            gain_db = 20 * np.log10(np.abs(after["clean"][loud]) / np.abs(before["clean"][loud]))
+            assert 1.0 < np.ptp(gain_db) <= 30.0 + 1e-3  # a curve within the depth
+            require_binary("sox")
+            by_sox, _ = apply_effect("sox_overdrive", after["clean"].astype(np.float64), json.loads(after["params"]),
+                                     16000, backend="sox")
+            assert np.array_equal(after["distorted"], by_sox.astype(np.float32))  # the effect on the shaped clip
+    test = list(iter_examples(tmp_path / "shaped" / "tiny-od", "test"))
+    assert all(np.array_equal(row["clean"], test[0]["clean"]) for row in test[:7])  # one curve per clip, every level
+    assert not np.array_equal(test[0]["clean"], test[7]["clean"])
 
 
 def test_sdr_task_rows_reach_their_input_sdr(tmp_path):

@@ -27,6 +27,7 @@ from ..effects import apply_effect, plain_sdr
 from ..errors import BenchmarkError
 from ..executor import Executor, LocalExecutor
 from ..versions import package_versions
+from .dynamics import shaped
 from .recipes import SPLITS, Recipe, get_recipe
 from .shards import (RECORDS_DIR, WAV_DIR, WAV_FIELDS, DataError, Example, combined_sha256, example_sha256,
                      iter_examples, manifest_path, record_path, wav_part_path, write_shard, write_wav_pairs,
@@ -42,7 +43,7 @@ _FORMAT_1_FILES = ("*/part-*.json", f"{WAV_DIR}/*/part-*.csv", f"{WAV_DIR}/metad
 # Bumped whenever the same recipe starts to give other audio (a change to the synthesizer,
 # an effect or how segments are drawn): shards of another version are never reused.
 GENERATOR_VERSION = 3  # 3: every zero stored as +0.0 (positive_zeros)
-_STREAM_LEVEL, _STREAM_PARAMS = 1, 3  # rng streams (0 and 2 draw segments, see sources/segments.py)
+_STREAM_LEVEL, _STREAM_PARAMS, _STREAM_DYNAMICS = 1, 3, 4  # rng streams (0 and 2 draw segments, sources/segments.py)
 
 
 class GenerateError(BenchmarkError, RuntimeError):
@@ -122,6 +123,8 @@ def make_example(recipe: Recipe, source, split: str, index: int, options: Option
         skipped = Skipped()
     peak = np.max(np.abs(segment.audio))
     clean = positive_zeros((segment.audio * (recipe.peak / peak)).astype(np.float32))
+    if recipe.dynamics_db:  # one curve per clip, shared by its grid levels
+        clean = positive_zeros(shaped(clean, rng_for(recipe.seed, _STREAM_DYNAMICS, split, clip), recipe.dynamics_db))
     params = {**recipe.effect.fixed, **drawn_params(recipe, split, clip), recipe.effect.level: level}
     distorted, threshold = apply_effect(recipe.effect.name, clean.astype(np.float64), params,
                                         recipe.sample_rate, options.backend)

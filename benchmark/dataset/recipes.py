@@ -2,7 +2,8 @@
 
 A recipe names a clean source, an effect with the parameter that varies (its *level*),
 how that level is drawn per split (``uniform`` over a range, or every ``grid`` value for
-each clip), the splits' clip counts and lengths, and the seed. ``load_recipe`` checks
+each clip), the splits' clip counts and lengths, the seed, and optionally ``dynamics_db``: the
+depth of a random gain curve shaping each clean clip (:mod:`benchmark.dataset.dynamics`). ``load_recipe`` checks
 every field and names the file and key of anything out of range.
 """
 from __future__ import annotations
@@ -35,6 +36,7 @@ QUICK_FAMILY = "synth"
 BENCHMARK_TASKS = tuple(f"{QUICK_FAMILY}-{kind}" for kind in TASK_KINDS) + ("synth-pb-dist", "synth-pb-amp")
 QUICK_EXAMPLES = 14
 SPLITS = ("train", "val", "test")
+MAX_DYNAMICS_DB = 60.0  # deepest gain curve a recipe may ask for (dynamics_db), dB
 
 class RecipeError(BenchmarkError, ValueError):
     """A recipe file is malformed or holds an out-of-range parameter."""
@@ -86,18 +88,21 @@ class Recipe:
     splits: dict[str, SplitSpec]
     silence: SilenceRule
     source_options: dict[str, Any]
+    dynamics_db: float = 0.0  # depth of the gain curve shaping every clean clip before the effect, dB (0 = none)
     path: str = field(default="", compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The recipe as plain JSON-able data (without the file path).
 
-        An empty ``effect.draw`` is left out, so that recipes written before draws existed
-        keep their hash and their datasets their fingerprint.
+        An empty ``effect.draw`` and a zero ``dynamics_db`` are left out, so that recipes written
+        before they existed keep their hash and their datasets their fingerprint.
         """
         data = asdict(self)
         data.pop("path")
         if not data["effect"]["draw"]:
             del data["effect"]["draw"]
+        if not data["dynamics_db"]:
+            del data["dynamics_db"]
         return data
 
     def sha256(self) -> str:
@@ -239,9 +244,12 @@ def parse_recipe(data: dict[str, Any], path: str = "<recipe>") -> Recipe:
                              if k in SilenceRule.__dataclass_fields__})
     _no_extra(silence_table, f"{path} [silence]")
     source_options = _parse_source_options(source, dict(data.pop("source_options", {})), f"{path} [source_options]")
+    dynamics_db = _number(data.pop("dynamics_db", 0.0), f"{path}: dynamics_db")
+    if not 0 <= dynamics_db <= MAX_DYNAMICS_DB:
+        raise RecipeError(f"{path}: dynamics_db must be in [0, {MAX_DYNAMICS_DB:g}] dB, got {dynamics_db}")
     _no_extra(data, path)
     return Recipe(name, description, paper_task, source, sample_rate, seed, peak, shard_size,
-                  effect, splits, silence, source_options, path=path)
+                  effect, splits, silence, source_options, dynamics_db, path=path)
 
 
 def load_recipe(path: str | Path) -> Recipe:

@@ -4,8 +4,8 @@ A generated example is peak-normalised as a whole and its level (gain in dB, or 
 applies to all of it, so every part of a clip is driven about equally hard. A real recording
 is not: notes ring out and players play soft and loud, so the same effect drives its quiet
 passages less. With ``dynamics_db`` > 0, half of the training crops (drawn per seed, epoch and
-example) are multiplied by a smooth gain curve, linear in dB between ``BREAKPOINTS`` points
-drawn uniformly in [-dynamics_db, 0] dB, brought back to the crop's peak, and passed through
+example) are multiplied by a smooth gain curve (:func:`benchmark.dataset.dynamics.gain_curve`: linear
+in dB between a few points drawn in [-dynamics_db, 0] dB), brought back to the crop's peak, and passed through
 the task's effect again with the example's own parameters (``apply_effect``, the generators'
 code): the pair stays exact, only the clean signal's dynamics change. The other half are
 left as generated. numpy only; :func:`redistort_batch` works on one training batch.
@@ -14,38 +14,21 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..dataset.dynamics import shaped
 from ..effects.registry import apply_effect
 
-BREAKPOINTS = 4  # points of the gain curve, evenly spaced over the crop (first and last at its ends)
 _STREAM = 0x44594E  # leads the seed of an example's draw, after (seed, epoch, index)
-
-
-def gain_curve(rng: np.random.Generator, samples: int, depth_db: float) -> np.ndarray:
-    """A gain (samples,), linear in dB between BREAKPOINTS points drawn in [-depth_db, 0] dB."""
-    points_db = rng.uniform(-depth_db, 0.0, BREAKPOINTS)
-    curve_db = np.interp(np.arange(samples), np.linspace(0, samples - 1, BREAKPOINTS), points_db)
-    return 10.0 ** (curve_db / 20.0)
-
-
-def at_peak(signal: np.ndarray, peak: float) -> np.ndarray:
-    """``signal`` scaled to the given peak (linear), float32: a clean target as the generators store
-    it (a silent signal stays silent)."""
-    signal_peak = np.max(np.abs(signal))
-    return (signal * (peak / signal_peak if signal_peak > 0 else 0.0)).astype(np.float32)
 
 
 def redistort(clean: np.ndarray, effect: str, params: dict, sample_rate: int, depth_db: float,
               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray] | None:
     """(distorted, clean) float32 of one crop under a random gain curve, or None for a crop the
     draw leaves as generated (one in two) or a silent one."""
-    if rng.random() < 0.5:
+    if rng.random() < 0.5 or not np.any(clean):
         return None
-    peak = np.max(np.abs(clean))
-    if peak == 0:
-        return None
-    shaped = at_peak(clean.astype(np.float64) * gain_curve(rng, clean.size, depth_db), peak)
-    distorted, _ = apply_effect(effect, shaped.astype(np.float64), params, sample_rate)
-    return distorted.astype(np.float32), shaped
+    shaped_clean = shaped(clean, rng, depth_db)
+    distorted, _ = apply_effect(effect, shaped_clean.astype(np.float64), params, sample_rate)
+    return distorted.astype(np.float32), shaped_clean
 
 
 def redistort_batch(distorted: np.ndarray, clean: np.ndarray, indices: list[int], params: list[dict], effect: str,
