@@ -345,7 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="constant (default), or halve the learning rate when the validation SI-SDR stalls")
     tr.add_argument("--precision", choices=PRECISIONS, default=TrainConfig.precision,
                     help="bfloat16: the training forward passes under autocast, faster where the CPU has "
-                         "bfloat16 instructions (AVX-512 BF16, AMX) or on a GPU, refused on a CPU without; "
+                         "bfloat16 instructions (AVX-512 BF16, AMX) or on a GPU; refused on a CPU without AVX-512; "
                          "validation and the weights stay float32; a run may resume in another precision")
     tr.add_argument("--dynamics-db", type=float, default=TrainConfig.dynamics_db,
                     help="dynamics augmentation: half the crops get a random gain curve down to this depth (dB) "

@@ -61,11 +61,12 @@ def main() -> None:
             try:
                 steps()  # warm-up
             except RuntimeError as exc:
-                print(f"| {name} | {precision} fails: {str(exc).splitlines()[0][:80]} | | |", flush=True)
-                break
+                seconds.append(f"fails: {str(exc).splitlines()[0][:60]}")
+                continue
             seconds.append(best_of(args.repeats, steps) / args.steps)
-        else:
-            print(f"| {name} | {' | '.join(f'{s:.3f}' for s in seconds)} | {seconds[0] / seconds[1]:.2f} |", flush=True)
+        cells = [f"{s:.3f}" if isinstance(s, float) else s for s in seconds]
+        ratio = f"{seconds[0] / seconds[1]:.2f}" if all(isinstance(s, float) for s in seconds) else "–"
+        print(f"| {name} | {' | '.join(cells)} | {ratio} |", flush=True)
 
 
 if __name__ == "__main__":

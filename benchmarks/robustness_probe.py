@@ -99,6 +99,9 @@ def main() -> None:
     task_dir = f"{args.data}/{args.task}"
     recipe = load_manifest(task_dir)["recipe"]
     rate = recipe["sample_rate"]
+    for window in args.window:
+        if not window * rate >= 2:
+            parser.error(f"--window {window}: a window needs at least 2 samples ({2 / rate:g} s)")
     rows = [row for _, row in zip(range(args.clips), iter_examples(task_dir, "val", columns=["clean", "params"]))]
     nets = {}
     for spec in args.checkpoint:

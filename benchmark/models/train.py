@@ -69,8 +69,18 @@ def _validate(net: torch.nn.Module, val: DistortionDataset, device: str, batch_s
 
 
 def cpu_has_bfloat16() -> bool:
-    """Whether oneDNN runs bfloat16 natively on this CPU (AVX-512 or AMX; without, it emulates or fails)."""
-    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    """Whether oneDNN supports bfloat16 on this CPU (it needs AVX-512; without, it emulates it slowly or fails);
+    True where this torch build cannot tell."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return True
+
+
+def _more_epochs(settings: TrainConfig, done: int, seconds: float) -> bool:
+    """Whether a run with ``done`` epochs in ``seconds`` of training goes on (``--epochs``, ``--minutes``)."""
+    return ((settings.epochs is None or done < settings.epochs)
+            and (settings.minutes is None or seconds < settings.minutes * 60))
 
 
 def batch_loss(model: torch.nn.Module, distorted: torch.Tensor, clean: torch.Tensor, loss: str,
@@ -137,7 +147,7 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
         raise TrainingError(f"--consistent needs a hard-clipping task ({clipping}); "
                             f"task '{task}' uses {effect}, whose input does not keep any clean sample")
     if settings.precision == "bfloat16" and device == "cpu" and not cpu_has_bfloat16():
-        raise TrainingError("--precision bfloat16: this CPU has no bfloat16 instructions (AVX-512, AMX) for oneDNN; "
+        raise TrainingError("--precision bfloat16: oneDNN has no bfloat16 support on this CPU (it needs AVX-512); "
                             "bfloat16 steps would be emulated, about 5-6x slower than float32 "
                             "(benchmarks/bench_training_precision.py), and CRAFX's LSTM fails: use --precision "
                             "float32 (a run started in bfloat16 resumes in float32)")
@@ -174,10 +184,15 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
             run["init_sha256"] = state["run"]["init_sha256"]  # a fine-tuning run resumes without --init
         for row in state["history"]:
             row.setdefault("precision", state["run"]["precision"])  # curves written before the column existed
+        done = len(state["history"])
         if state["run"]["precision"] != settings.precision:  # a speed setting: it may change with the machine
-            warnings.warn(f"{state_path}: epoch {len(state['history']) + 1} on runs in {settings.precision}, "
-                          f"those before in {state['run']['precision']} (the curve's precision column)", stacklevel=2)
-            state["run"]["precision"] = settings.precision
+            if _more_epochs(settings, done, sum(h["seconds"] for h in state["history"])):
+                warnings.warn(f"--precision {settings.precision}: {state_path} ran epochs 1-{done} in "
+                              f"{state['run']['precision']}; epoch {done + 1} on runs in {settings.precision} (the "
+                              f"curve's precision column)", stacklevel=2)
+                state["run"]["precision"] = settings.precision
+            else:  # nothing to train: the checkpoint is written as the state has it
+                run["precision"] = state["run"]["precision"]
         if state["run"] != run:
             differs = sorted(k for k in run if state["run"].get(k) != run[k])
             raise CheckpointError(f"{state_path} was trained with other settings ({', '.join(differs)}); "
@@ -206,7 +221,7 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
                   for row in iter_examples(task_dir, "train", columns=["id", "params"])}
     spent = sum(h["seconds"] for h in history)
     epoch = len(history)
-    while (settings.epochs is None or epoch < settings.epochs) and (settings.minutes is None or spent < settings.minutes * 60):
+    while _more_epochs(settings, epoch, spent):
         epoch += 1
         start = time.perf_counter()
         total, count = 0.0, len(train_set) // settings.batch_size
@@ -247,7 +262,8 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
                            "history": history, "best": best})
         _write_curve(final_path.with_suffix(".csv"), history)
     plot_curve(final_path.with_suffix(".png"), history, f"{name} ({settings.config}) on {task}")
-    checkpoint = {**run, "weights": best["weights"], "best_epoch": best["epoch"], "epochs": len(history),
+    precision = history[best["epoch"] - 1]["precision"] if best["epoch"] else run["precision"]  # the best epoch's
+    checkpoint = {**run, "precision": precision, "weights": best["weights"], "best_epoch": best["epoch"], "epochs": len(history),
                   "val_si_sdr": best["val_si_sdr"], "train_seconds": spent, "num_parameters": parameter_count(net),
                   "code_version": code_version(name)}
     _save(final_path, checkpoint)

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ..recipes import SilenceRule
 
 SPLIT_CODES = {"train": 0, "val": 1, "test": 2}
-STREAM_SEGMENT, STREAM_SLOTS = 0, 2  # rng streams; stream 1 draws the effect level, 3 the drawn parameters
+STREAM_SEGMENT, STREAM_SLOTS = 0, 2  # rng streams; 1 draws the effect level, 3 the drawn parameters, 4 the gain curve
 
 # Why a file is skipped (by --skip-bad, or an error without it), as the manifest counts them.
 FILE_SKIP_REASONS = {
