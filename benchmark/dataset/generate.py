@@ -27,7 +27,7 @@ from ..effects import apply_effect, plain_sdr
 from ..errors import BenchmarkError
 from ..executor import Executor, LocalExecutor
 from ..versions import package_versions
-from .dynamics import shaped
+from .dynamics import at_peak, shaped
 from .recipes import SPLITS, Recipe, get_recipe
 from .shards import (RECORDS_DIR, WAV_DIR, WAV_FIELDS, DataError, Example, combined_sha256, example_sha256,
                      iter_examples, manifest_path, record_path, wav_part_path, write_shard, write_wav_pairs,
@@ -121,8 +121,7 @@ def make_example(recipe: Recipe, source, split: str, index: int, options: Option
         raise GenerateError(f"{example_id(split, index)}: {exc}; use --skip-bad to skip bad files") from None
     if spec.levels == "grid" and index % len(recipe.effect.grid):
         skipped = Skipped()
-    peak = np.max(np.abs(segment.audio))
-    clean = positive_zeros((segment.audio * (recipe.peak / peak)).astype(np.float32))
+    clean = positive_zeros(at_peak(segment.audio, recipe.peak))
     if recipe.dynamics_db:  # one curve per clip, shared by its grid levels
         clean = positive_zeros(shaped(clean, rng_for(recipe.seed, _STREAM_DYNAMICS, split, clip), recipe.dynamics_db))
     params = {**recipe.effect.fixed, **drawn_params(recipe, split, clip), recipe.effect.level: level}
