@@ -235,7 +235,9 @@ def test_a_worker_killed_mid_batch_has_its_batch_scored_again_elsewhere(executor
     summary = finish(thread, outcome)
     assert times_started(executor, killed) == 2, "the killed worker's batch was not run again"
     batches = [batch for batch, _, _ in calls(log)]
-    assert len(set(batches)) == 4 and len(batches) == 5  # 4 batches, one of them twice
+    # 4 batches, the killed one twice; a batch that had finished on the killed worker, its result not yet
+    # gathered, is run again too (Dask recomputes results lost with a worker)
+    assert len(set(batches)) == 4 and len(batches) >= 5
     table = metrics(tmp_path / "r", "model")
     assert summary["examples"] == 7 and sorted(table["id"]) == [f"test-{i:06d}" for i in range(7)]
     for name in ("sdr", "si_sdr", "mel_distance", "peaq_odg"):  # a passthrough scores exactly as its input
