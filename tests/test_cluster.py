@@ -27,7 +27,8 @@ from benchmark.dataset.verify import verify_task
 from benchmark.executor import ClusterError, LocalExecutor, open_cluster
 from benchmark.harness.evaluate import evaluate
 from benchmark.harness.runners import SubmissionKey, runner_for
-from benchmark.harness.submission import SubmissionError, file_sha256
+from benchmark.harness.submission import SubmissionError
+from benchmark.hashing import file_sha256
 from conftest import REPO_ROOT, require_module, small_recipe
 from test_integrity import folder_with_a_nan_file
 
@@ -406,7 +407,7 @@ def test_a_worker_seeing_other_bytes_refuses_to_run_them(tmp_path):
             def __init__(self, task, device="cpu"): pass
             def __call__(self, x): return x
     """)
-    key = SubmissionKey(str(model), "tiny-hc", "cpu", 60.0, file_sha256([model]))
+    key = SubmissionKey(str(model), "tiny-hc", "cpu", 60.0, file_sha256(model))
     model.write_text(model.read_text() + "# edited\n")
     with pytest.raises(SubmissionError, match=rf"{model}: the worker on {socket.gethostname()} sees other bytes"):
         with runner_for(key):

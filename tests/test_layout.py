@@ -17,7 +17,7 @@ from conftest import REPO_ROOT
 PACKAGE = Path(benchmark.__file__).parent
 # Lower layers first: a module may import its own layer and the layers before it, never a later one.
 LAYERS = (
-    {"errors", "versions", "paths", "atomic", "executor"},
+    {"errors", "versions", "paths", "atomic", "executor", "hashing"},
     {"effects"},
     {"metrics"},
     {"dataset"},

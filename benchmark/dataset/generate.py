@@ -10,7 +10,6 @@ split is checked before any work.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import shutil
@@ -26,6 +25,7 @@ from ..atomic import LOCK_FILE, atomic_path, folder_lock, remove_stale_temps, wr
 from ..effects import apply_effect, plain_sdr
 from ..errors import BenchmarkError
 from ..executor import Executor, LocalExecutor
+from ..hashing import file_sha256
 from ..versions import package_versions
 from .dynamics import at_peak, shaped
 from .recipes import SPLITS, Recipe, get_recipe
@@ -200,8 +200,7 @@ def _shard_meta(recipe: Recipe, source, job: ShardJob) -> dict[str, Any]:
 
 
 def _file_entry(path: Path) -> dict[str, Any]:
-    with open(path, "rb") as handle:
-        return {"bytes": path.stat().st_size, "sha256": hashlib.file_digest(handle, "sha256").hexdigest()}
+    return {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
 
 
 def _intact(task_dir: Path, record: dict) -> bool:

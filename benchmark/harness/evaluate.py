@@ -47,7 +47,8 @@ from ..metrics import METRICS, Embedder, score, scored
 from ..versions import machine, package_versions
 from . import fad as fad_hook
 from .runners import SubmissionKey, runner_for, running_submission
-from .submission import SubmissionRunner, file_sha256
+from ..hashing import file_sha256
+from .submission import SubmissionRunner
 from .summary import metric_columns, summarise
 
 HARNESS_VERSION = 4  # 2: per-metric compute times; 3: PEAQ ODG and R_nonlin; 4: CPU time, clip, clip consistency checked
@@ -151,7 +152,7 @@ def _up_to_date(out_dir: Path, submission: Path, manifest: dict, split: str, opt
         summary = json.loads((out_dir / "summary.json").read_text())
         files = [submission, *_files_beside(submission, summary)]
         made_with = tuple(summary.get("opt_in_metrics", ()))
-        if set(opt_in) <= set(made_with) and summary["run_key"] == _run_key(file_sha256(files), manifest, split,
+        if set(opt_in) <= set(made_with) and summary["run_key"] == _run_key(file_sha256(*files), manifest, split,
                                                                              made_with):
             return summary
     except (OSError, ValueError, KeyError):
@@ -292,7 +293,7 @@ def evaluate(submission: str | Path, task: str, data: str | Path = "data", resul
         base["display_name"] = runner.display_name
         if runner.not_applicable:
             summary = {**base, "applicable": False, "reason": runner.not_applicable, "files": [],
-                       "opt_in_metrics": list(opt_in), "run_key": _run_key(file_sha256([submission]), manifest, split,
+                       "opt_in_metrics": list(opt_in), "run_key": _run_key(file_sha256(submission), manifest, split,
                                                                            opt_in)}
             write_json(out_dir / "summary.json", summary)
             return summary

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..executor import Executor, refuse_daemonic_worker
-from .submission import SubmissionError, SubmissionRunner, file_sha256
+from ..hashing import file_sha256
+from .submission import SubmissionError, SubmissionRunner
 
 KEEP = 2  # runners a process keeps (least recently used beyond: stopped)
 
@@ -54,7 +55,7 @@ _guard = threading.Lock()
 
 
 def _content_sha256(runner: SubmissionRunner) -> str:
-    return file_sha256([runner.path, *runner.info.get("files", [])])
+    return file_sha256(runner.path, *runner.info.get("files", []))
 
 
 def _start(key: SubmissionKey) -> _Running:
@@ -149,7 +150,7 @@ def running_submission(executor: Executor, path: str | Path, task: str, device: 
             yield RunningSubmission(key, described["not_applicable"], {}, described["display_name"])
             return
         key = replace(key, sha256=described["sha256"])
-        ours = file_sha256([path, *described["info"]["files"]])
+        ours = file_sha256(path, *described["info"]["files"])
         if ours != key.sha256:
             raise _differs(key.path, described["host"], key.sha256, ours)
         yield RunningSubmission(key, None, described["info"], described["display_name"])

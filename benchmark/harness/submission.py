@@ -23,7 +23,6 @@ threads), so that speed compares across machines with different loads and core c
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import multiprocessing
 import os
@@ -57,14 +56,6 @@ class SubmissionError(BenchmarkError, RuntimeError):
 
 class NotApplicable(Exception):
     """The submission does not apply to this task (e.g. a declipper on overdrive)."""
-
-
-def file_sha256(paths: list[str | Path]) -> str:
-    """SHA-256 over the bytes of several files, in the given order."""
-    digest = hashlib.sha256()
-    for path in paths:
-        digest.update(Path(path).read_bytes())
-    return digest.hexdigest()
 
 
 def load_model_class(path: str | Path) -> type[Submission]:

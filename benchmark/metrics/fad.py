@@ -18,7 +18,6 @@ and SciPy.
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Protocol
@@ -27,6 +26,7 @@ import numpy as np
 import scipy.linalg
 
 from ..errors import BenchmarkError
+from ..hashing import file_sha256
 
 
 class FadError(BenchmarkError, ValueError):
@@ -162,8 +162,7 @@ def load_embedding_model(name: str, weights: str | Path, device: str = "cpu",
     model, path = EMBEDDING_MODELS[name], Path(weights)
     expected = sha256 or model.sha256
     try:
-        with path.open("rb") as f:
-            actual = hashlib.file_digest(f, "sha256").hexdigest()
+        actual = file_sha256(path)
     except OSError as exc:
         raise FadError(f"{path}: cannot read the {name} weights ({exc.strerror or exc})") from exc
     if actual != expected:

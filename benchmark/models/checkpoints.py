@@ -10,7 +10,6 @@ one trained with ``consistent`` (``bench train --consistent``, hard-clipping tas
 """
 from __future__ import annotations
 
-import hashlib
 import importlib
 import subprocess
 from pathlib import Path
@@ -20,6 +19,7 @@ import numpy as np
 import torch
 
 from ..errors import BenchmarkError
+from ..hashing import file_sha256
 from ..paths import PACKAGE_DIR
 from ..versions import __version__
 from . import NETWORKS, checkpoint_path
@@ -57,7 +57,7 @@ def code_version(name: str) -> dict[str, str]:
                                 text=True, timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         commit = ""
-    return {"benchmark": __version__, "model_file_sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "git": commit}
+    return {"benchmark": __version__, "model_file_sha256": file_sha256(path), "git": commit}
 
 
 def parameter_count(net: torch.nn.Module) -> int:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import copy
 import csv
-import hashlib
 import json
 import time
 import warnings
@@ -40,6 +39,7 @@ from ..dataset.generate import parse_example_id
 from ..dataset.shards import iter_examples, load_manifest
 from ..dataset.torch_dataset import DistortionDataset, open_split
 from ..effects import EFFECTS
+from ..hashing import file_sha256
 from ..metrics import si_sdr
 from . import checkpoint_path
 from .checkpoints import CheckpointError, build_network, code_version, load_network, parameter_count, wrap
@@ -171,7 +171,7 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
            "seed": settings.seed, "batch_size": settings.batch_size, "crop_seconds": settings.crop_seconds, "lr": settings.lr,
            "consistent": settings.consistent, "loss": settings.loss, "peak_normalised": settings.peak_normalise,
            "lr_schedule": settings.lr_schedule, "precision": settings.precision, "dynamics_db": settings.dynamics_db,
-           "init_sha256": hashlib.sha256(Path(settings.init).read_bytes()).hexdigest() if settings.init else None}
+           "init_sha256": file_sha256(settings.init) if settings.init else None}
     history: list[dict[str, float]] = []
     val_set = DistortionDataset(task_dir, "val")
     if state_path.is_file():

@@ -6,11 +6,11 @@ FluidR3_GM (Frank Wen, MIT licence): recordings of real instruments, installed b
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from functools import lru_cache
 from pathlib import Path
 
+from ...hashing import file_sha256
 from .soundfont import SoundFont, SoundFontError
 
 FILE_NAME = "FluidR3_GM.sf2"
@@ -24,8 +24,7 @@ HOW_TO_INSTALL = (f"install Debian's fluid-soundfont-gm (`apt-get install fluid-
 @lru_cache(maxsize=4)
 def _checked(path: Path, size: int, mtime_ns: int) -> SoundFont:
     """The SoundFont at ``path`` once its hash matched (cached per file state, so each process hashes it once)."""
-    with open(path, "rb") as handle:
-        found = hashlib.file_digest(handle, "sha256").hexdigest()
+    found = file_sha256(path)
     if found != SHA256:
         raise SoundFontError(f"{path}: SHA-256 {found} differs from the pinned {SHA256} of {FILE_NAME} "
                              f"(fluid-soundfont-gm 3.1); the sampled sources need that exact file: {HOW_TO_INSTALL}")
