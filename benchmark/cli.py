@@ -332,7 +332,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--device", default="cpu")
     tr.add_argument("--seed", type=int, default=TrainConfig.seed)
     tr.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
-    tr.add_argument("--crop-seconds", type=float, default=TrainConfig.crop_seconds)
+    tr.add_argument("--crop-seconds", type=float, default=TrainConfig.crop_seconds,
+                    help="length of the random training crops (s); up to the training clips' length "
+                         "(4 s on the sampled tasks), which suits Demucs' whole-input normalisation")
     tr.add_argument("--lr", type=float, default=TrainConfig.lr)
     tr.add_argument("--consistent", action="store_true",
                     help="hard-clipping tasks: keep the input's unclipped samples and clamp the clipped ones "
