@@ -43,11 +43,11 @@ from ..dataset.recipes import known_tasks, parse_recipe
 from ..dataset.shards import DataError, example_lengths, load_manifest, manifest_path, read_examples
 from ..effects import CLIP_TOLERANCE, EFFECTS, clipped_mask
 from ..executor import Executor, LocalExecutor
+from ..hashing import file_sha256
 from ..metrics import METRICS, Embedder, score, scored
 from ..versions import machine, package_versions
 from . import fad as fad_hook
 from .runners import SubmissionKey, runner_for, running_submission
-from ..hashing import file_sha256
 from .submission import SubmissionRunner
 from .summary import metric_columns, summarise
 
