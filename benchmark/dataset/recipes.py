@@ -8,8 +8,6 @@ every field and names the file and key of anything out of range.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -17,6 +15,7 @@ from typing import Any
 
 from ..effects import EFFECTS, LEVELS
 from ..errors import BenchmarkError
+from ..hashing import json_sha256
 from ..paths import recipes_dir
 from .sources import SOURCES
 
@@ -107,7 +106,7 @@ class Recipe:
 
     def sha256(self) -> str:
         """Hash of the canonical recipe: two recipes with equal content have equal hashes."""
-        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()
+        return json_sha256(self.to_dict())
 
     def num_examples(self, split: str) -> int:
         """Examples in a split: one per clip, or one per (clip, grid level)."""

@@ -23,7 +23,6 @@ A failed run writes no summary and leaves earlier results as they were.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import shutil
@@ -43,7 +42,7 @@ from ..dataset.recipes import known_tasks, parse_recipe
 from ..dataset.shards import DataError, example_lengths, load_manifest, manifest_path, read_examples
 from ..effects import CLIP_TOLERANCE, EFFECTS, clipped_mask
 from ..executor import Executor, LocalExecutor
-from ..hashing import file_sha256
+from ..hashing import file_sha256, json_sha256
 from ..metrics import METRICS, Embedder, score, scored
 from ..versions import machine, package_versions
 from . import fad as fad_hook
@@ -114,7 +113,7 @@ def _score_inputs_unit(job: BatchJob, task_dir: Path, split: str, rate: int, opt
 
 def _keyed(parts: list[Any], opt_in: tuple[str, ...]) -> str:
     """SHA-256 of ``parts`` and the opt-in metrics asked for (none: the key of the default metrics)."""
-    return hashlib.sha256(json.dumps(parts + ([sorted(opt_in)] if opt_in else [])).encode()).hexdigest()
+    return json_sha256(parts + ([sorted(opt_in)] if opt_in else []))
 
 
 def input_scores(task_dir: Path, manifest: dict, split: str, results: Path, batch_size: int = 8,

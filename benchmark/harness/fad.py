@@ -11,8 +11,6 @@ Without an embedder nothing else changes: metrics.parquet and the other numbers 
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -21,6 +19,7 @@ import numpy as np
 
 from ..atomic import atomic_path
 from ..dataset.shards import iter_examples
+from ..hashing import json_sha256
 from ..metrics.fad import Embedder, EmbeddingStats, FadError, frechet_audio_distance
 
 ENABLE = "--fad-model vggish --fad-weights vggish-10086976.pth"  # the flags that turn FAD on
@@ -67,8 +66,7 @@ def reusable(summary: dict[str, Any], embedder: Embedder | None) -> bool:
 def _input_stats(task_dir: Path, manifest: dict, split: str, results: Path,
                  embedder: Embedder) -> tuple[EmbeddingStats, EmbeddingStats]:
     """Statistics of the clean and of the distorted audio of a split, computed once (cached)."""
-    key = hashlib.sha256(json.dumps([manifest["fingerprint"], split, embedder.name,
-                                     embedder.weights_sha256]).encode()).hexdigest()
+    key = json_sha256([manifest["fingerprint"], split, embedder.name, embedder.weights_sha256])
     paths = [results / ".inputs" / f"{manifest['task']}-{split}-fad-{embedder.name}-{key[:16]}-{kind}.npz"
              for kind in ("clean", "distorted")]
     if not all(p.is_file() for p in paths):

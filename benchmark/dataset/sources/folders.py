@@ -9,7 +9,6 @@ clips never overlap and a skipped slot costs one slot.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ import numpy as np
 import scipy.signal
 import soundfile as sf
 
+from ...hashing import json_sha256
 from .segments import (SPLIT_CODES, STREAM_SEGMENT, STREAM_SLOTS, BadAudioError, Segment, Skipped, SourceError,
                        is_near_silent, rng_for, try_candidate)
 
@@ -260,7 +260,7 @@ class FolderSource:
         """Hash of the file lists of the splits (names, lengths, rates): data built from another
         state of the folder are never mixed with these."""
         lists = {s: [[f.name, f.frames, f.rate] for f in files] for s, files in self.splits.items()}
-        return hashlib.sha256(json.dumps(lists, sort_keys=True).encode()).hexdigest()
+        return json_sha256(lists)
 
     def describe(self) -> dict:
         return {
