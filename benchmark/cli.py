@@ -206,6 +206,18 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_symmetrise(args: argparse.Namespace) -> int:
+    from .models import checkpoint_path
+    from .models.symmetrise import symmetrise
+
+    for task in args.task:
+        path = checkpoint_path(args.model, task, args.checkpoints)
+        result = symmetrise(path, args.model, args.data, args.device)
+        print(f"{args.model} on {task}: val SI-SDR plain {result['plain']:.2f} dB, odd {result['odd']:.2f} dB -> "
+              f"runs {'odd' if result['chosen'] else 'plain'} ({path})")
+    return 0
+
+
 def _board_folder(args: argparse.Namespace) -> Path:
     """Where `bench run` / `bench leaderboard` write: --out, else the published board with
     --publish, else the user's ./board."""
@@ -356,6 +368,15 @@ def build_parser() -> argparse.ArgumentParser:
                     help="start from the weights of this checkpoint (bench train's .pt, same network and config)")
     tr.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     tr.set_defaults(run=_cmd_train)
+
+    sy = sub.add_parser("symmetrise", help="run a checkpoint as an odd network, (f(x) - f(-x)) / 2, when its "
+                                           "task's val split scores that higher (odd effects only)")
+    sy.add_argument("--model", required=True, help="demucs, waveunet, crafx or openunmix")
+    sy.add_argument("--task", required=True, action="append", help="task (repeatable)")
+    sy.add_argument("--checkpoints", default="runs", help="folder of MODEL/TASK.pt, rewritten in place (default ./runs)")
+    sy.add_argument("--data", default="data", help="generated data folder holding the tasks' val splits")
+    sy.add_argument("--device", default="cpu")
+    sy.set_defaults(run=_cmd_symmetrise)
 
     lb = sub.add_parser("leaderboard", help="render tables and plots of evaluated submissions (your board)")
     lb.add_argument("--results", default="results")

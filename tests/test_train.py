@@ -212,7 +212,7 @@ def test_bfloat16_training_runs_the_forward_pass_in_bfloat16_keeps_float32_weigh
 
 def test_plateau_schedule_halves_the_learning_rate_when_validation_stalls_and_resumes(data, tmp_path, monkeypatch):
     scores = iter([5.0, 6.0] + [6.0] * 10)  # improves once, then stalls
-    monkeypatch.setattr(benchmark.models.train, "_validate", lambda *args: (0.0, next(scores)))
+    monkeypatch.setattr(benchmark.models.train, "validate", lambda *args: (0.0, next(scores)))
     torch.set_num_threads(1)
     settings = TrainConfig(epochs=4, crop_seconds=0.5, batch_size=4, lr_schedule="plateau")
     train("waveunet", "tiny-od", settings, data, tmp_path, progress=False)
@@ -322,7 +322,7 @@ def test_fine_tuning_starts_from_its_init_weights_keeps_them_unless_beaten_and_r
               data, tmp_path / "tuned", progress=False)
 
     scores = iter([9.0, 1.0])  # the init weights score 9 dB, the epoch after them 1 dB: they stay the best
-    monkeypatch.setattr(benchmark.models.train, "_validate", lambda *args: (0.0, next(scores)))
+    monkeypatch.setattr(benchmark.models.train, "validate", lambda *args: (0.0, next(scores)))
     kept = train("waveunet", "tiny-od", TrainConfig(**{**settings.__dict__, "lr": 1e-3}), data, tmp_path / "kept",
                  progress=False)
     assert kept["best_epoch"] == 0 and kept["val_si_sdr"] == 9.0

@@ -3,14 +3,15 @@
 An entry says which function runs, which parameter is its *level* (the one a task varies),
 the other parameters a recipe may fix or draw with their ranges, and, for hard clipping
 (every sample below the clipping level is kept as it was), how the clipping level follows
-from the parameters. A new effect is one entry here. ``LEVELS`` gives each level
+from the parameters, and whether it is odd (``E(-x) = -E(x)``; ``Effect.is_odd``). A new effect
+is one entry here. ``LEVELS`` gives each level
 parameter its valid range and its axis label.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Mapping
 
 import numpy as np
 
@@ -56,6 +57,13 @@ class Effect:
     params: dict[str, tuple[float, float]] = field(default_factory=dict)
     hard_clipping: bool = False  # samples below the clipping level are the clean ones, scale kept
     sox_binary: Callable[..., np.ndarray] | None = None  # the same effect run by the `sox` binary
+    odd: bool = False  # E(-x) = -E(x) for every level, when each parameter in odd_if_zero is 0
+    odd_if_zero: tuple[str, ...] = ()
+
+    def is_odd(self, fixed: Mapping[str, float]) -> bool:
+        """Whether the effect is odd with these fixed parameters (a parameter of ``odd_if_zero`` not
+        fixed to 0, e.g. drawn per clip or left at its default, makes it not odd)."""
+        return self.odd and all(fixed.get(name) == 0 for name in self.odd_if_zero)
 
 
 def _sox_overdrive(x: np.ndarray, sample_rate: int, **params) -> tuple[np.ndarray, None]:
@@ -88,12 +96,14 @@ def _sox_binary_overdrive(x: np.ndarray, sample_rate: int, **params) -> np.ndarr
 
 
 EFFECTS = {effect.name: effect for effect in (
-    Effect("sox_overdrive", _sox_overdrive, "gain_db", {"colour": (0.0, 100.0)}, sox_binary=_sox_binary_overdrive),
-    Effect("hard_clip", _hard_clip, "gain_db", hard_clipping=True),
-    Effect("soft_clip", _soft_clip, "gain_db"),
-    Effect("clip_to_sdr", _clip_to_sdr, "sdr_db", hard_clipping=True),
+    Effect("sox_overdrive", _sox_overdrive, "gain_db", {"colour": (0.0, 100.0)}, sox_binary=_sox_binary_overdrive,
+           odd=True, odd_if_zero=("colour",)),  # colour c adds c/200 before the soft clip
+    Effect("hard_clip", _hard_clip, "gain_db", hard_clipping=True, odd=True),
+    Effect("soft_clip", _soft_clip, "gain_db", odd=True),
+    Effect("clip_to_sdr", _clip_to_sdr, "sdr_db", hard_clipping=True, odd=True),
     Effect("pedalboard_distortion", _pedalboard(pedals.pedalboard_distortion), "drive_db"),
-    Effect("pedalboard_clipping", _pedalboard(pedals.pedalboard_clipping), "threshold_db", hard_clipping=True),
+    Effect("pedalboard_clipping", _pedalboard(pedals.pedalboard_clipping), "threshold_db", hard_clipping=True,
+           odd=True),
     Effect("pedalboard_bitcrush", _pedalboard(pedals.pedalboard_bitcrush), "bit_depth"),
     Effect("pedalboard_amp", _pedalboard(pedals.pedalboard_amp), "drive_db", pedals.AMP_PARAMS),
 )}

@@ -6,7 +6,9 @@ trained on and the code version. :func:`load_network` rebuilds the network from 
 refuses a checkpoint of another network or config. A checkpoint trained with ``peak_normalised``
 (``bench train --peak-normalise``) is loaded wrapped in :class:`benchmark.models.scaling.PeakNormalised`,
 one trained with ``consistent`` (``bench train --consistent``, hard-clipping tasks only) in
-:class:`benchmark.models.consistency.ClipConsistent`, in that order: :func:`wrap` is the one place.
+:class:`benchmark.models.consistency.ClipConsistent`, in that order, and one marked ``odd`` (by ``bench
+symmetrise``, odd effects only) is run as :class:`benchmark.models.symmetry.OddSymmetric` innermost:
+:func:`wrap` is the one place.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from ..versions import __version__
 from . import NETWORKS, checkpoint_path
 from .consistency import ClipConsistent
 from .scaling import PeakNormalised
+from .symmetry import OddSymmetric
 
 
 class CheckpointError(BenchmarkError, ValueError):
@@ -64,8 +67,12 @@ def parameter_count(net: torch.nn.Module) -> int:
     return sum(p.numel() for p in net.parameters())
 
 
-def wrap(net: torch.nn.Module, peak_normalised: bool = False, consistent: bool = False) -> torch.nn.Module:
-    """The network as trained and run: peak-normalised inside, clip-consistent outside (each if asked)."""
+def wrap(net: torch.nn.Module, peak_normalised: bool = False, consistent: bool = False,
+         odd: bool = False) -> torch.nn.Module:
+    """The network as trained and run: odd-symmetrised innermost, then peak-normalised, clip-consistent
+    outside (each if asked)."""
+    if odd:
+        net = OddSymmetric(net)
     if peak_normalised:
         net = PeakNormalised(net)
     return ClipConsistent(net) if consistent else net
@@ -89,7 +96,8 @@ def load_network(path: str | Path, name: str, device: str = "cpu", config: dict 
     except RuntimeError as exc:
         raise CheckpointError(f"{path}: weights do not fit the '{name}' network of config "
                               f"{checkpoint['config']}: {exc}") from None
-    net = wrap(net, bool(checkpoint.get("peak_normalised")), bool(checkpoint.get("consistent")))
+    net = wrap(net, bool(checkpoint.get("peak_normalised")), bool(checkpoint.get("consistent")),
+               bool(checkpoint.get("odd")))
     return net.to(device).eval(), checkpoint
 
 

@@ -51,7 +51,7 @@ CURVE_FIELDS = ("epoch", "train_loss", "val_loss", "val_si_sdr", "seconds", "lr"
 PLATEAU_PATIENCE = 4  # epochs without a better validation SI-SDR before the learning rate halves
 
 
-def _validate(net: torch.nn.Module, val: DistortionDataset, device: str, batch_size: int,
+def validate(net: torch.nn.Module, val: DistortionDataset, device: str, batch_size: int,
               loss: str) -> tuple[float, float]:
     """Mean loss and mean SI-SDR (dB) over the whole val split."""
     net.eval()
@@ -213,7 +213,7 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
                     warnings.warn(f"--init {settings.init} was trained with {option}={bool(start_from.get(option))}, "
                                   f"this run has {setting}", stacklevel=2)
             net.load_state_dict(start_from["weights"])
-        score = _validate(model, val_set, device, settings.batch_size, settings.loss)[1] if settings.init else -np.inf
+        score = validate(model, val_set, device, settings.batch_size, settings.loss)[1] if settings.init else -np.inf
         best = {"val_si_sdr": score, "weights": copy.deepcopy(net.state_dict()), "epoch": 0}
     train_set = open_split(task_dir, "train", crop=round(settings.crop_seconds * rate), seed=settings.seed)
     if settings.dynamics_db:
@@ -244,7 +244,7 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
                 optimiser.step()
                 total += float(loss.detach())
                 bar.set_postfix(loss=f"{total / (bar.n + 1):.3f}")
-        val_loss, val_score = _validate(model, val_set, device, settings.batch_size, settings.loss)
+        val_loss, val_score = validate(model, val_set, device, settings.batch_size, settings.loss)
         seconds = time.perf_counter() - start
         spent += seconds
         history.append({"epoch": epoch, "train_loss": total / count, "val_loss": val_loss,

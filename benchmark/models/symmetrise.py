@@ -1,0 +1,55 @@
+"""``bench symmetrise``: run a checkpoint as an odd network (``OddSymmetric``) when its task's val split says so.
+
+The weights are scored on the val split of the task they were trained on, as trained (plain)
+and odd-symmetrised; the checkpoint is marked ``odd`` exactly when the odd network scores
+higher (mean SI-SDR, dB), and both scores are recorded beside the mark (``odd_val_si_sdr``).
+Only a task whose effect is odd (``Effect.is_odd`` with the recipe's fixed parameters) is
+accepted. The file is rewritten atomically, and only when the mark or the scores change; a
+checkpoint exported again by ``bench train`` is plain until symmetrised again.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..atomic import atomic_path
+from ..dataset.shards import load_manifest
+from ..dataset.torch_dataset import DistortionDataset
+from ..effects import EFFECTS
+from .checkpoints import CheckpointError, build_network, wrap
+from .recipe import TrainingError
+from .train import validate
+
+
+def symmetrise(path: str | Path, name: str, data: str | Path = "data", device: str = "cpu",
+               batch_size: int = 8) -> dict[str, Any]:
+    """Mark the checkpoint at ``path`` (network ``name``) odd when that scores higher on its task's val split
+    in ``data``; returns ``{"task", "plain", "odd", "chosen"}`` (val SI-SDR in dB, the mark)."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"no {name} checkpoint at {path} to symmetrise")
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    if checkpoint.get("model") != name:
+        raise CheckpointError(f"{path} is a checkpoint of '{checkpoint.get('model')}', not of '{name}'")
+    task = checkpoint["task"]
+    effect = load_manifest(Path(data) / task)["recipe"]["effect"]
+    if not EFFECTS[effect["name"]].is_odd(effect.get("fixed", {})):
+        odd = ", ".join(e.name for e in EFFECTS.values() if e.odd)
+        raise TrainingError(f"{path}: task '{task}' uses {effect['name']} with {effect.get('fixed', {})}, which is "
+                            f"not odd (odd effects: {odd}; SoX overdrive only at colour 0): nothing to symmetrise")
+    net, _ = build_network(name, checkpoint["config"])
+    net.load_state_dict(checkpoint["weights"])
+    net.to(device)
+    val = DistortionDataset(Path(data) / task, "val")
+    scores = {}
+    for odd in (False, True):
+        model = wrap(net, bool(checkpoint.get("peak_normalised")), bool(checkpoint.get("consistent")), odd)
+        scores["odd" if odd else "plain"] = validate(model, val, device, batch_size, checkpoint.get("loss", "sdr"))[1]
+    chosen = scores["odd"] > scores["plain"]
+    if checkpoint.get("odd") != chosen or checkpoint.get("odd_val_si_sdr") != scores:
+        checkpoint["odd"], checkpoint["odd_val_si_sdr"] = chosen, scores
+        with atomic_path(path) as temp:
+            torch.save(checkpoint, temp)
+    return {"task": task, **scores, "chosen": chosen}

@@ -1,0 +1,28 @@
+"""Odd networks (torch): ``OddSymmetric`` runs a network as ``(f(x) - f(-x)) / 2``.
+
+An odd effect (``E(-x) = -E(x)``: SoX overdrive at colour 0, symmetric clipping; see
+``Effect.is_odd`` in ``benchmark.effects``) maps ``-x`` to ``-E(x)``, so a restorer of it may
+well be odd too. A trained network is odd only approximately; averaging it with its mirror
+image makes it exactly odd and removes the even part of its output. Whether that helps is
+an empirical question per set of weights: it does where the effect is nearly invertible
+(overdrive), but where the network must guess what the effect erased (clipped peaks) the clean
+audio's own asymmetry (recorded waveforms are not symmetric in sign) is information the
+average throws away. ``bench symmetrise`` decides on the task's val split and records the
+choice in the checkpoint (``odd``), which :func:`benchmark.models.checkpoints.wrap` applies.
+"""
+from __future__ import annotations
+
+import torch
+
+
+class OddSymmetric(torch.nn.Module):
+    """``(net(x) - net(-x)) / 2``, one forward pass over ``x`` and ``-x`` stacked on the batch axis."""
+
+    def __init__(self, net: torch.nn.Module):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        both = self.net(torch.cat([x, -x]))  # (2 * batch, samples)
+        plus, minus = both.chunk(2)  # each (batch, samples)
+        return 0.5 * (plus - minus)
