@@ -198,7 +198,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     settings = TrainConfig(args.epochs, args.minutes, args.config, args.seed, args.batch_size, args.crop_seconds,
                            args.lr, args.consistent, args.loss, args.peak_normalise, args.lr_schedule, args.precision,
-                           args.dynamics_db, args.init)
+                           args.dynamics_db, args.init, args.odd)
     checkpoint = train(args.model, args.task, settings, args.data, args.out, args.device)
     print(f"{args.model} on {args.task}: best val SI-SDR {checkpoint['val_si_sdr']:.2f} dB at epoch "
           f"{checkpoint['best_epoch']} of {checkpoint['epochs']} ({checkpoint['train_seconds'] / 60:.1f} min, "
@@ -366,6 +366,9 @@ def build_parser() -> argparse.ArgumentParser:
                          "and the task's effect is applied to them anew (benchmark.models.dynamics; default 0: off)")
     tr.add_argument("--init", metavar="CHECKPOINT",
                     help="start from the weights of this checkpoint (bench train's .pt, same network and config)")
+    tr.add_argument("--odd", action="store_true",
+                    help="odd effects (SoX overdrive at colour 0, symmetric clipping): train and run the network as "
+                         "(f(x) - f(-x)) / 2, exactly odd (benchmark.models.symmetry); twice the compute per step")
     tr.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     tr.set_defaults(run=_cmd_train)
 

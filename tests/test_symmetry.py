@@ -7,7 +7,7 @@ import torch
 
 from benchmark.effects import EFFECTS
 from benchmark.effects.registry import apply_effect
-from benchmark.models.checkpoints import load_network
+from benchmark.models.checkpoints import CheckpointError, load_network
 from benchmark.models.recipe import TrainConfig, TrainingError
 from benchmark.models.symmetrise import symmetrise
 from benchmark.models.symmetry import OddSymmetric
@@ -92,19 +92,48 @@ def test_symmetrise_marks_a_checkpoint_odd_exactly_when_val_scores_higher_and_lo
             assert not torch.allclose(mirrored, plain_net(x), rtol=0, atol=1e-4)  # the two differ at all
 
 
-def test_symmetrise_refuses_a_task_whose_effect_is_not_odd(trained, tmp_path):
-    root, _ = trained
-    recipe = small_recipe(tmp_path, "synth-od", name="tiny-coloured", effect={"name": "sox_overdrive", "level": "gain_db", "fixed": {"colour": 20.0},
-                                                              "range": [20.0, 50.0], "grid": [20.0, 35.0, 50.0]},
+@pytest.fixture(scope="module")
+def coloured(tmp_path_factory):
+    """A tiny overdrive task at colour 20 (not odd): its data folder, the task 'tiny-coloured'."""
+    root = tmp_path_factory.mktemp("coloured")
+    recipe = small_recipe(root, "synth-od", name="tiny-coloured",
+                          effect={"name": "sox_overdrive", "level": "gain_db", "fixed": {"colour": 20.0},
+                                  "range": [20.0, 50.0], "grid": [20.0, 35.0, 50.0]},
                           splits={"train": {"clips": 2, "seconds": 1.0, "levels": "uniform"},
                                   "val": {"clips": 1, "seconds": 1.0, "levels": "uniform"},
                                   "test": {"clips": 1, "seconds": 1.0, "levels": "grid"}})
     from benchmark.dataset.generate import generate_task
 
-    generate_task(recipe, tmp_path / "data", progress=False)
+    generate_task(recipe, root / "data", progress=False)
+    return root / "data"
+
+
+NOT_ODD = r"'tiny-coloured' uses sox_overdrive with \{'colour': 20.0\}"
+
+
+def test_symmetrise_refuses_a_task_whose_effect_is_not_odd(trained, coloured, tmp_path):
+    root, _ = trained
     checkpoint = torch.load(root / "runs" / "waveunet" / "tiny-od.pt", weights_only=True)
     checkpoint["task"] = "tiny-coloured"
     (tmp_path / "waveunet").mkdir()
     torch.save(checkpoint, tmp_path / "waveunet" / "tiny-coloured.pt")
-    with pytest.raises(TrainingError, match=r"'tiny-coloured' uses sox_overdrive with \{'colour': 20.0\}, which is not odd"):
-        symmetrise(tmp_path / "waveunet" / "tiny-coloured.pt", "waveunet", tmp_path / "data")
+    with pytest.raises(TrainingError, match=NOT_ODD + ", which is not odd"):
+        symmetrise(tmp_path / "waveunet" / "tiny-coloured.pt", "waveunet", coloured)
+
+
+def test_odd_training_gives_an_exactly_odd_network_and_is_refused_where_the_effect_is_not_odd(trained, coloured,
+                                                                                             tmp_path):
+    _, data = trained
+    with pytest.raises(TrainingError, match="--odd needs a task whose effect is odd.*" + NOT_ODD):
+        train("waveunet", "tiny-coloured", TrainConfig(epochs=1, odd=True), coloured, tmp_path, progress=False)
+    torch.set_num_threads(1)
+    settings = TrainConfig(epochs=1, crop_seconds=0.5, batch_size=4, odd=True)
+    train("waveunet", "tiny-od", settings, data, tmp_path, progress=False)
+    net, checkpoint = load_network(tmp_path / "waveunet" / "tiny-od.pt", "waveunet")
+    assert checkpoint["odd"] is True and isinstance(net, OddSymmetric)
+    x = torch.from_numpy(_audio()[None].astype(np.float32))
+    with torch.no_grad():
+        assert torch.equal(net(-x), -net(x))
+    with pytest.raises(CheckpointError, match=r"other settings \(odd\)"):  # the state knows it was odd
+        train("waveunet", "tiny-od", TrainConfig(epochs=2, crop_seconds=0.5, batch_size=4), data, tmp_path,
+              progress=False)

@@ -38,6 +38,7 @@ class TrainConfig:
     precision: str = "float32"  # one of PRECISIONS; validation stays float32
     dynamics_db: float = 0.0  # depth of the random gain curves of the dynamics augmentation, dB (0 = off)
     init: str | None = None  # start from this checkpoint's weights (a .pt of the same network and config)
+    odd: bool = False  # odd effects: train and run the network as (f(x) - f(-x)) / 2 (models.symmetry)
 
     def __post_init__(self) -> None:
         if self.epochs is None and self.minutes is None:

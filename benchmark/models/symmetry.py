@@ -7,8 +7,9 @@ image makes it exactly odd and removes the even part of its output. Whether that
 an empirical question per set of weights: it does where the effect is nearly invertible
 (overdrive), but where the network must guess what the effect erased (clipped peaks) the clean
 audio's own asymmetry (recorded waveforms are not symmetric in sign) is information the
-average throws away. ``bench symmetrise`` decides on the task's val split and records the
-choice in the checkpoint (``odd``), which :func:`benchmark.models.checkpoints.wrap` applies.
+average throws away. ``bench symmetrise`` decides for trained weights on the task's val split;
+``bench train --odd`` trains the symmetrised network itself. Either records ``odd`` in the
+checkpoint, which :func:`benchmark.models.checkpoints.wrap` applies.
 """
 from __future__ import annotations
 

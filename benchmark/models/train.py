@@ -10,7 +10,8 @@ is saved atomically to ``OUT/NAME/TASK.state.pt``, so an interrupted run resumes
 last finished epoch and, on CPU, ends with the same weights as an uninterrupted one.
 With ``consistent`` (hard-clipping tasks only) the network's output is projected onto the
 signals consistent with its clipped input (:mod:`benchmark.models.consistency`) in training and
-inference; with ``peak_normalise`` the network sees its input divided by the input's peak
+inference; with ``odd`` (odd effects only) the network is trained and run as ``(f(x) - f(-x)) / 2``
+(:mod:`benchmark.models.symmetry`); with ``peak_normalise`` the network sees its input divided by the input's peak
 (:mod:`benchmark.models.scaling`); ``loss`` names the waveform loss (:mod:`benchmark.models.losses`);
 with ``precision="bfloat16"`` the training forward passes run under autocast (validation and
 the weights stay float32; a run may resume in another precision, each epoch's is in the curve); with ``dynamics_db`` half the crops get a random gain curve and are
@@ -146,6 +147,11 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
         clipping = ", ".join(e.name for e in EFFECTS.values() if e.hard_clipping)
         raise TrainingError(f"--consistent needs a hard-clipping task ({clipping}); "
                             f"task '{task}' uses {effect}, whose input does not keep any clean sample")
+    fixed = manifest["recipe"]["effect"].get("fixed", {})
+    if settings.odd and not EFFECTS[effect].is_odd(fixed):
+        odd = ", ".join(e.name for e in EFFECTS.values() if e.odd)
+        raise TrainingError(f"--odd needs a task whose effect is odd ({odd}; SoX overdrive only at colour 0); "
+                            f"task '{task}' uses {effect} with {fixed}")
     if settings.precision == "bfloat16" and device == "cpu" and not cpu_has_bfloat16():
         raise TrainingError("--precision bfloat16: oneDNN has no bfloat16 support on this CPU (it needs AVX-512); "
                             "bfloat16 steps would be emulated, about 5-6x slower than float32 "
@@ -163,7 +169,7 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
         torch.use_deterministic_algorithms(True)
     net, kwargs = build_network(name, settings.config)
     net.to(device)
-    model = wrap(net, settings.peak_normalise, settings.consistent)  # what is trained and validated; net holds the weights
+    model = wrap(net, settings.peak_normalise, settings.consistent, settings.odd)  # trained and validated; net holds the weights
     optimiser = torch.optim.Adam(net.parameters(), lr=settings.lr)
     schedule = torch.optim.lr_scheduler.ReduceLROnPlateau(optimiser, mode="max", factor=0.5, patience=PLATEAU_PATIENCE,
                                                           threshold=0.01, threshold_mode="abs")
@@ -171,14 +177,14 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
            "seed": settings.seed, "batch_size": settings.batch_size, "crop_seconds": settings.crop_seconds, "lr": settings.lr,
            "consistent": settings.consistent, "loss": settings.loss, "peak_normalised": settings.peak_normalise,
            "lr_schedule": settings.lr_schedule, "precision": settings.precision, "dynamics_db": settings.dynamics_db,
-           "init_sha256": file_sha256(settings.init) if settings.init else None}
+           "init_sha256": file_sha256(settings.init) if settings.init else None, "odd": settings.odd}
     history: list[dict[str, float]] = []
     val_set = DistortionDataset(task_dir, "val")
     if state_path.is_file():
         state = torch.load(state_path, map_location=device, weights_only=False)
         for option, default in (("consistent", False), ("loss", "sdr"), ("peak_normalised", False),
                                 ("lr_schedule", "constant"), ("precision", "float32"), ("dynamics_db", 0.0),
-                                ("init_sha256", None)):
+                                ("init_sha256", None), ("odd", False)):
             state["run"].setdefault(option, default)  # states written before the option existed
         if settings.init is None:
             run["init_sha256"] = state["run"]["init_sha256"]  # a fine-tuning run resumes without --init
@@ -208,7 +214,8 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
                 _, start_from = load_network(settings.init, name, device, config=kwargs)
             except CheckpointError as exc:
                 raise CheckpointError(f"--init: {exc}") from None
-            for option, setting in (("peak_normalised", settings.peak_normalise), ("consistent", settings.consistent)):
+            for option, setting in (("peak_normalised", settings.peak_normalise), ("consistent", settings.consistent),
+                                    ("odd", settings.odd)):
                 if bool(start_from.get(option)) != setting:
                     warnings.warn(f"--init {settings.init} was trained with {option}={bool(start_from.get(option))}, "
                                   f"this run has {setting}", stacklevel=2)
