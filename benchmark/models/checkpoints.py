@@ -6,8 +6,8 @@ trained on and the code version. :func:`load_network` rebuilds the network from 
 refuses a checkpoint of another network or config. A checkpoint trained with ``peak_normalised``
 (``bench train --peak-normalise``) is loaded wrapped in :class:`benchmark.models.scaling.PeakNormalised`,
 one trained with ``consistent`` (``bench train --consistent``, hard-clipping tasks only) in
-:class:`benchmark.models.consistency.ClipConsistent`, in that order, and one marked ``odd`` (by ``bench
-symmetrise``, odd effects only) is run as :class:`benchmark.models.symmetry.OddSymmetric` innermost:
+:class:`benchmark.models.consistency.ClipConsistent`, in that order, and one marked ``odd`` (``bench
+train --odd`` or ``bench symmetrise``, odd effects only) is run as :class:`benchmark.models.symmetry.OddSymmetric` innermost:
 :func:`wrap` is the one place.
 """
 from __future__ import annotations

@@ -5,7 +5,7 @@ and odd-symmetrised; the checkpoint is marked ``odd`` exactly when the odd netwo
 higher (mean SI-SDR, dB), and both scores are recorded beside the mark (``odd_val_si_sdr``).
 Only a task whose effect is odd (``Effect.is_odd`` with the recipe's fixed parameters) is
 accepted. The file is rewritten atomically, and only when the mark or the scores change; a
-checkpoint exported again by ``bench train`` is plain until symmetrised again.
+checkpoint exported again by ``bench train`` carries its run's own setting (``--odd`` or not).
 """
 from __future__ import annotations
 
@@ -17,9 +17,8 @@ import torch
 from ..atomic import atomic_path
 from ..dataset.shards import load_manifest
 from ..dataset.torch_dataset import DistortionDataset
-from ..effects import EFFECTS
 from .checkpoints import CheckpointError, build_network, wrap
-from .recipe import TrainingError
+from .symmetry import require_odd_effect
 from .train import validate
 
 
@@ -34,11 +33,7 @@ def symmetrise(path: str | Path, name: str, data: str | Path = "data", device: s
     if checkpoint.get("model") != name:
         raise CheckpointError(f"{path} is a checkpoint of '{checkpoint.get('model')}', not of '{name}'")
     task = checkpoint["task"]
-    effect = load_manifest(Path(data) / task)["recipe"]["effect"]
-    if not EFFECTS[effect["name"]].is_odd(effect.get("fixed", {})):
-        odd = ", ".join(e.name for e in EFFECTS.values() if e.odd)
-        raise TrainingError(f"{path}: task '{task}' uses {effect['name']} with {effect.get('fixed', {})}, which is "
-                            f"not odd (odd effects: {odd}; SoX overdrive only at colour 0): nothing to symmetrise")
+    require_odd_effect(load_manifest(Path(data) / task)["recipe"]["effect"], task, f"bench symmetrise ({path})")
     net, _ = build_network(name, checkpoint["config"])
     net.load_state_dict(checkpoint["weights"])
     net.to(device)

@@ -13,7 +13,21 @@ checkpoint, which :func:`benchmark.models.checkpoints.wrap` applies.
 """
 from __future__ import annotations
 
+from typing import Mapping
+
 import torch
+
+from ..effects import EFFECTS
+from .recipe import TrainingError
+
+
+def require_odd_effect(effect: Mapping, task: str, what: str) -> None:
+    """Refuse (TrainingError naming ``what``) a task whose recipe ``effect`` table is not odd with its fixed parameters."""
+    fixed = effect.get("fixed", {})
+    if not EFFECTS[effect["name"]].is_odd(fixed):
+        odd = ", ".join(e.name for e in EFFECTS.values() if e.odd)
+        raise TrainingError(f"{what} needs a task whose effect is odd ({odd}; SoX overdrive only at colour 0); "
+                            f"task '{task}' uses {effect['name']} with {fixed}")
 
 
 class OddSymmetric(torch.nn.Module):

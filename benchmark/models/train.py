@@ -47,13 +47,14 @@ from .checkpoints import CheckpointError, build_network, code_version, load_netw
 from .dynamics import redistort_batch
 from .losses import training_loss
 from .recipe import TrainConfig, TrainingError
+from .symmetry import require_odd_effect
 
 CURVE_FIELDS = ("epoch", "train_loss", "val_loss", "val_si_sdr", "seconds", "lr", "precision")
 PLATEAU_PATIENCE = 4  # epochs without a better validation SI-SDR before the learning rate halves
 
 
 def validate(net: torch.nn.Module, val: DistortionDataset, device: str, batch_size: int,
-              loss: str) -> tuple[float, float]:
+             loss: str) -> tuple[float, float]:
     """Mean loss and mean SI-SDR (dB) over the whole val split."""
     net.eval()
     losses, scores = [], []
@@ -147,11 +148,8 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
         clipping = ", ".join(e.name for e in EFFECTS.values() if e.hard_clipping)
         raise TrainingError(f"--consistent needs a hard-clipping task ({clipping}); "
                             f"task '{task}' uses {effect}, whose input does not keep any clean sample")
-    fixed = manifest["recipe"]["effect"].get("fixed", {})
-    if settings.odd and not EFFECTS[effect].is_odd(fixed):
-        odd = ", ".join(e.name for e in EFFECTS.values() if e.odd)
-        raise TrainingError(f"--odd needs a task whose effect is odd ({odd}; SoX overdrive only at colour 0); "
-                            f"task '{task}' uses {effect} with {fixed}")
+    if settings.odd:
+        require_odd_effect(manifest["recipe"]["effect"], task, "--odd")
     if settings.precision == "bfloat16" and device == "cpu" and not cpu_has_bfloat16():
         raise TrainingError("--precision bfloat16: oneDNN has no bfloat16 support on this CPU (it needs AVX-512); "
                             "bfloat16 steps would be emulated, about 5-6x slower than float32 "
