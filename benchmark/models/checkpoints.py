@@ -7,8 +7,8 @@ refuses a checkpoint of another network or config. A checkpoint trained with ``p
 (``bench train --peak-normalise``) is loaded wrapped in :class:`benchmark.models.scaling.PeakNormalised`,
 one trained with ``consistent`` (``bench train --consistent``, hard-clipping tasks only) in
 :class:`benchmark.models.consistency.ClipConsistent`, in that order, and one marked ``odd`` (``bench
-train --odd`` or ``bench symmetrise``, odd effects only) is run as :class:`benchmark.models.symmetry.OddSymmetric` innermost:
-:func:`wrap` is the one place.
+train --odd`` or ``bench symmetrise``, odd effects only) is run as
+:class:`benchmark.models.symmetry.OddSymmetric` innermost: :func:`wrap` is the one place.
 """
 from __future__ import annotations
 
@@ -78,13 +78,16 @@ def wrap(net: torch.nn.Module, peak_normalised: bool = False, consistent: bool =
     return ClipConsistent(net) if consistent else net
 
 
-def load_network(path: str | Path, name: str, device: str = "cpu", config: dict | None = None) -> tuple[torch.nn.Module, dict]:
-    """Build the network a checkpoint describes and load its weights (eval mode).
+def read_checkpoint(path: str | Path, name: str, device: str = "cpu",
+                    config: dict | None = None) -> tuple[torch.nn.Module, dict]:
+    """The bare network a checkpoint describes with its weights loaded (not wrapped), and the checkpoint.
 
-    The network is wrapped as it was trained (:func:`wrap`). Refuses a
-    checkpoint of another network, or (when ``config`` is given) of another config.
+    Refuses a missing file, a checkpoint of another network, or (when ``config`` is given) of
+    another config, and weights that do not fit.
     """
     path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"no {name} checkpoint at {path}")
     checkpoint = torch.load(path, map_location=device, weights_only=True)
     if checkpoint.get("model") != name:
         raise CheckpointError(f"{path} is a checkpoint of '{checkpoint.get('model')}', not of '{name}'")
@@ -96,9 +99,20 @@ def load_network(path: str | Path, name: str, device: str = "cpu", config: dict 
     except RuntimeError as exc:
         raise CheckpointError(f"{path}: weights do not fit the '{name}' network of config "
                               f"{checkpoint['config']}: {exc}") from None
-    net = wrap(net, bool(checkpoint.get("peak_normalised")), bool(checkpoint.get("consistent")),
-               bool(checkpoint.get("odd")))
-    return net.to(device).eval(), checkpoint
+    return net, checkpoint
+
+
+def wrap_as_recorded(net: torch.nn.Module, checkpoint: dict, odd: bool | None = None) -> torch.nn.Module:
+    """``net`` wrapped as its checkpoint records (:func:`wrap`); ``odd`` given overrides the checkpoint's mark."""
+    return wrap(net, bool(checkpoint.get("peak_normalised")), bool(checkpoint.get("consistent")),
+                bool(checkpoint.get("odd")) if odd is None else odd)
+
+
+def load_network(path: str | Path, name: str, device: str = "cpu", config: dict | None = None) -> tuple[torch.nn.Module, dict]:
+    """Build the network a checkpoint describes and load its weights (eval mode), wrapped as it was trained
+    (:func:`wrap_as_recorded`); refuses what :func:`read_checkpoint` refuses."""
+    net, checkpoint = read_checkpoint(path, name, device, config)
+    return wrap_as_recorded(net, checkpoint).to(device).eval(), checkpoint
 
 
 class NeuralSubmission:

@@ -17,7 +17,7 @@ import torch
 from ..atomic import atomic_path
 from ..dataset.shards import load_manifest
 from ..dataset.torch_dataset import DistortionDataset
-from .checkpoints import CheckpointError, build_network, wrap
+from .checkpoints import read_checkpoint, wrap_as_recorded
 from .symmetry import require_odd_effect
 from .train import validate
 
@@ -27,20 +27,14 @@ def symmetrise(path: str | Path, name: str, data: str | Path = "data", device: s
     """Mark the checkpoint at ``path`` (network ``name``) odd when that scores higher on its task's val split
     in ``data``; returns ``{"task", "plain", "odd", "chosen"}`` (val SI-SDR in dB, the mark)."""
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"no {name} checkpoint at {path} to symmetrise")
-    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    if checkpoint.get("model") != name:
-        raise CheckpointError(f"{path} is a checkpoint of '{checkpoint.get('model')}', not of '{name}'")
+    net, checkpoint = read_checkpoint(path, name)  # on the CPU: the file is written back as it was read
     task = checkpoint["task"]
     require_odd_effect(load_manifest(Path(data) / task)["recipe"]["effect"], task, f"bench symmetrise ({path})")
-    net, _ = build_network(name, checkpoint["config"])
-    net.load_state_dict(checkpoint["weights"])
     net.to(device)
     val = DistortionDataset(Path(data) / task, "val")
     scores = {}
     for odd in (False, True):
-        model = wrap(net, bool(checkpoint.get("peak_normalised")), bool(checkpoint.get("consistent")), odd)
+        model = wrap_as_recorded(net, checkpoint, odd)
         scores["odd" if odd else "plain"] = validate(model, val, device, batch_size, checkpoint.get("loss", "sdr"))[1]
     chosen = scores["odd"] > scores["plain"]
     if checkpoint.get("odd") != chosen or checkpoint.get("odd_val_si_sdr") != scores:

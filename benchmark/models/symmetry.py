@@ -22,7 +22,8 @@ from .recipe import TrainingError
 
 
 def require_odd_effect(effect: Mapping, task: str, what: str) -> None:
-    """Refuse (TrainingError naming ``what``) a task whose recipe ``effect`` table is not odd with its fixed parameters."""
+    """Refuse (TrainingError naming ``what``) a task whose recipe ``effect`` table is not odd with its
+    fixed parameters."""
     fixed = effect.get("fixed", {})
     if not EFFECTS[effect["name"]].is_odd(fixed):
         odd = ", ".join(e.name for e in EFFECTS.values() if e.odd)
