@@ -14,6 +14,7 @@ from pathlib import Path
 from . import paths
 from .baselines import BASELINES
 from .errors import BenchmarkError
+from .models import NETWORKS
 from .models.recipe import LOSSES, LR_SCHEDULES, PRECISIONS, TrainConfig
 
 
@@ -331,7 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.set_defaults(run=_cmd_evaluate)
 
     tr = sub.add_parser("train", help="train a neural baseline on a generated task")
-    tr.add_argument("--model", required=True, help="demucs, waveunet, crafx or openunmix")
+    tr.add_argument("--model", required=True, choices=list(NETWORKS))
     tr.add_argument("--task", required=True)
     tr.add_argument("--data", default="data")
     tr.add_argument("--out", default="runs", help="writes OUT/MODEL/TASK.pt, .csv, .png (default ./runs)")
@@ -374,7 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sy = sub.add_parser("symmetrise", help="run a checkpoint as an odd network, (f(x) - f(-x)) / 2, when its "
                                            "task's val split scores that higher (odd effects only)")
-    sy.add_argument("--model", required=True, help="demucs, waveunet, crafx or openunmix")
+    sy.add_argument("--model", required=True, choices=list(NETWORKS))
     sy.add_argument("--task", required=True, action="append", help="task (repeatable)")
     sy.add_argument("--checkpoints", default="runs", help="folder of MODEL/TASK.pt, rewritten in place (default ./runs)")
     sy.add_argument("--data", default="data", help="generated data folder holding the tasks' val splits")

@@ -17,6 +17,8 @@ from benchmark.harness.evaluate import evaluate
 from benchmark.dataset.generate import generate_task, parse_example_id
 from benchmark.dataset.shards import iter_examples
 from benchmark.effects.registry import apply_effect
+from benchmark.cli import main as bench
+from benchmark.models import NETWORKS
 from benchmark.models.checkpoints import CheckpointError, NeuralSubmission, load_network
 import benchmark.models.train
 from benchmark.metrics import si_sdr
@@ -159,6 +161,13 @@ def test_a_recipe_with_an_unknown_setting_is_refused_with_the_known_names():
             TrainConfig(epochs=1, **{setting: value})
     with pytest.raises(TrainingError, match="give --epochs or --minutes"):
         TrainConfig()
+
+
+@pytest.mark.parametrize("command", [["train", "--epochs", "1"], ["symmetrise"]])
+def test_the_commands_offer_the_registered_networks(command, capsys):
+    with pytest.raises(SystemExit):
+        bench([*command, "--model", "nope", "--task", "tiny-od"])
+    assert "invalid choice: 'nope' (choose from " + ", ".join(map(repr, NETWORKS)) in capsys.readouterr().err
 
 
 def test_peak_normalised_training_is_recorded_and_loaded_scale_equivariant(data, tmp_path):
