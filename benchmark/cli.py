@@ -199,7 +199,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     settings = TrainConfig(args.epochs, args.minutes, args.config, args.seed, args.batch_size, args.crop_seconds,
                            args.lr, args.consistent, args.loss, args.peak_normalise, args.lr_schedule, args.precision,
-                           args.dynamics_db, args.init, args.odd)
+                           args.dynamics_db, args.init, args.odd, args.timbre_db, args.val_task)
     checkpoint = train(args.model, args.task, settings, args.data, args.out, args.device)
     print(f"{args.model} on {args.task}: best val SI-SDR {checkpoint['val_si_sdr']:.2f} dB at epoch "
           f"{checkpoint['best_epoch']} of {checkpoint['epochs']} ({checkpoint['train_seconds'] / 60:.1f} min, "
@@ -364,7 +364,13 @@ def build_parser() -> argparse.ArgumentParser:
                          "validation and the weights stay float32; a run may resume in another precision")
     tr.add_argument("--dynamics-db", type=float, default=TrainConfig.dynamics_db,
                     help="dynamics augmentation: half the crops get a random gain curve down to this depth (dB) "
-                         "and the task's effect is applied to them anew (benchmark.models.dynamics; default 0: off)")
+                         "and the task's effect is applied to them anew (benchmark.models.augment; default 0: off)")
+    tr.add_argument("--timbre-db", type=float, default=TrainConfig.timbre_db,
+                    help="timbre augmentation: half the crops get a random low shelf, peak and high shelf within "
+                         "+-this gain (dB) and the task's effect anew (benchmark.models.augment; default 0: off)")
+    tr.add_argument("--val-task", metavar="TASK",
+                    help="validate, and keep the best epoch, on this task's val split instead of the trained "
+                         "task's (the same effect), e.g. sampled-od-unseen: guitars sampled-od never plays")
     tr.add_argument("--init", metavar="CHECKPOINT",
                     help="start from the weights of this checkpoint (bench train's .pt, same network and config)")
     tr.add_argument("--odd", action="store_true",

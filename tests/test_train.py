@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from benchmark.models.consistency import ClipConsistent
-from benchmark.models.dynamics import redistort_batch
+from benchmark.models.augment import redistort_batch
 from benchmark.harness.evaluate import evaluate
 from benchmark.dataset.generate import generate_task, parse_example_id
 from benchmark.dataset.shards import iter_examples
@@ -265,8 +265,8 @@ def test_dynamics_augmentation_shapes_half_the_crops_and_distorts_them_as_sox_do
     distorted = np.stack([row["distorted"][:8000] for row in rows])
     clean = np.stack([row["clean"][:8000] for row in rows])
     indices, params = [parse_example_id(row["id"])[1] for row in rows], [json.loads(row["params"]) for row in rows]
-    shaped = [redistort_batch(distorted, clean, indices, params, "sox_overdrive", 16000, 30.0, seed=0, epoch=epoch)
-              for epoch in (1, 1, 2)]
+    shaped = [redistort_batch(distorted, clean, indices, params, "sox_overdrive", 16000, seed=0, epoch=epoch,
+                              dynamics_db=30.0) for epoch in (1, 1, 2)]
     assert all(np.array_equal(a, b) for a, b in zip(shaped[0], shaped[1]))  # drawn from (seed, epoch, index)
     assert not np.array_equal(shaped[0][1], shaped[2][1])  # another epoch, other curves
     new_distorted, new_clean = shaped[0]

@@ -39,6 +39,8 @@ class TrainConfig:
     dynamics_db: float = 0.0  # depth of the random gain curves of the dynamics augmentation, dB (0 = off)
     init: str | None = None  # start from this checkpoint's weights (a .pt of the same network and config)
     odd: bool = False  # odd effects: train and run the network as (f(x) - f(-x)) / 2 (models.symmetry)
+    timbre_db: float = 0.0  # gain range of the random equalisers of the timbre augmentation, +-dB (0 = off)
+    val_task: str | None = None  # validate and select on this task's val split (default: the trained task's)
 
     def __post_init__(self) -> None:
         if self.epochs is None and self.minutes is None:
@@ -47,5 +49,6 @@ class TrainConfig:
                                       LR_SCHEDULES), ("precision", self.precision, PRECISIONS)):
             if value not in known:
                 raise TrainingError(f"unknown {setting} '{value}'; known: {', '.join(known)}")
-        if not 0 <= self.dynamics_db < math.inf:
-            raise TrainingError(f"--dynamics-db must be a finite depth >= 0 dB, got {self.dynamics_db}")
+        for flag, depth in (("--dynamics-db", self.dynamics_db), ("--timbre-db", self.timbre_db)):
+            if not 0 <= depth < math.inf:
+                raise TrainingError(f"{flag} must be a finite depth >= 0 dB, got {depth}")

@@ -14,8 +14,10 @@ inference; with ``odd`` (odd effects only) the network is trained and run as ``(
 (:mod:`benchmark.models.symmetry`); with ``peak_normalise`` the network sees its input divided by the input's peak
 (:mod:`benchmark.models.scaling`); ``loss`` names the waveform loss (:mod:`benchmark.models.losses`);
 with ``precision="bfloat16"`` the training forward passes run under autocast (validation and
-the weights stay float32; a run may resume in another precision, each epoch's is in the curve); with ``dynamics_db`` half the crops get a random gain curve and are
-distorted anew (:mod:`benchmark.models.dynamics`); with ``init`` a new run starts from another
+the weights stay float32; a run may resume in another precision, each epoch's is in the curve); with ``dynamics_db``
+(a random gain curve) or ``timbre_db`` (a random equaliser) half the crops are changed and
+distorted anew (:mod:`benchmark.models.augment`); with ``val_task`` the validation, and the choice
+of the best epoch, use another task's val split (the same effect: e.g. unseen guitars); with ``init`` a new run starts from another
 checkpoint's weights (fine-tuning: they are validated first and are the best weights until an
 epoch beats them; the run records the file's SHA-256 and resumes without ``init`` given again).
 The result is ``OUT/NAME/TASK.pt`` (best-validation weights, config, data fingerprint, code
@@ -37,14 +39,15 @@ from tqdm import tqdm
 
 from ..atomic import atomic_path
 from ..dataset.generate import parse_example_id
-from ..dataset.shards import iter_examples, load_manifest
+from ..dataset.recipes import parse_recipe
+from ..dataset.shards import DataError, iter_examples, load_manifest
 from ..dataset.torch_dataset import DistortionDataset, open_split
 from ..effects import EFFECTS
 from ..hashing import file_sha256
 from ..metrics import si_sdr
 from . import checkpoint_path
 from .checkpoints import CheckpointError, build_network, code_version, load_network, parameter_count, wrap
-from .dynamics import redistort_batch
+from .augment import redistort_batch
 from .losses import training_loss
 from .recipe import TrainConfig, TrainingError
 from .symmetry import require_odd_effect
@@ -128,6 +131,30 @@ def plot_curve(path: Path, history: list[dict[str, float]], title: str) -> None:
     plt.close(fig)
 
 
+def _val_task_dir(data: Path, task: str, manifest: dict[str, Any], val_task: str | None) -> Path:
+    """The folder whose val split validates a run: the task's own, or ``val_task``'s, which must
+    apply the same effect (name and fixed parameters) at the same sample rate and hold its whole val split."""
+    if not val_task:
+        return data / task
+    val_dir = data / val_task
+    try:
+        other = load_manifest(val_dir)
+    except DataError as exc:
+        raise TrainingError(f"--val-task {val_task}: {exc}") from None
+    ours, theirs = manifest["recipe"], other["recipe"]
+    for field in ("sample_rate", "effect"):
+        mine, its = ours[field], theirs[field]
+        if field == "effect":
+            mine, its = (mine["name"], mine["fixed"]), (its["name"], its["fixed"])
+        if mine != its:
+            raise TrainingError(f"--val-task {val_task}: its {field} is {its}, task '{task}' has {mine}")
+    held, whole = other["splits"]["val"]["examples"], parse_recipe(theirs).num_examples("val")
+    if held < whole:
+        raise TrainingError(f"--val-task {val_task}: {val_dir} holds {held} of its {whole} val examples "
+                            f"(generated with --limit {other.get('limit')})")
+    return val_dir
+
+
 def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data", out: str | Path = "runs",
           device: str = "cpu", progress: bool = True) -> dict[str, Any]:
     """Train (or resume training) network ``name`` on one task; returns the final checkpoint dict.
@@ -144,6 +171,7 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
                       stacklevel=2)
     rate = manifest["recipe"]["sample_rate"]
     effect = manifest["recipe"]["effect"]["name"]
+    val_dir = _val_task_dir(Path(data), task, manifest, settings.val_task)
     if settings.consistent and not EFFECTS[effect].hard_clipping:
         clipping = ", ".join(e.name for e in EFFECTS.values() if e.hard_clipping)
         raise TrainingError(f"--consistent needs a hard-clipping task ({clipping}); "
@@ -175,14 +203,17 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
            "seed": settings.seed, "batch_size": settings.batch_size, "crop_seconds": settings.crop_seconds, "lr": settings.lr,
            "consistent": settings.consistent, "loss": settings.loss, "peak_normalised": settings.peak_normalise,
            "lr_schedule": settings.lr_schedule, "precision": settings.precision, "dynamics_db": settings.dynamics_db,
-           "init_sha256": file_sha256(settings.init) if settings.init else None, "odd": settings.odd}
+           "init_sha256": file_sha256(settings.init) if settings.init else None, "odd": settings.odd,
+           "timbre_db": settings.timbre_db, "val_task": settings.val_task}
+    if settings.val_task:
+        run["val_data_fingerprint"] = load_manifest(val_dir)["fingerprint"]
     history: list[dict[str, float]] = []
-    val_set = DistortionDataset(task_dir, "val")
+    val_set = DistortionDataset(val_dir, "val")
     if state_path.is_file():
         state = torch.load(state_path, map_location=device, weights_only=False)
         for option, default in (("consistent", False), ("loss", "sdr"), ("peak_normalised", False),
                                 ("lr_schedule", "constant"), ("precision", "float32"), ("dynamics_db", 0.0),
-                                ("init_sha256", None), ("odd", False)):
+                                ("init_sha256", None), ("odd", False), ("timbre_db", 0.0), ("val_task", None)):
             state["run"].setdefault(option, default)  # states written before the option existed
         if settings.init is None:
             run["init_sha256"] = state["run"]["init_sha256"]  # a fine-tuning run resumes without --init
@@ -221,7 +252,8 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
         score = validate(model, val_set, device, settings.batch_size, settings.loss)[1] if settings.init else -np.inf
         best = {"val_si_sdr": score, "weights": copy.deepcopy(net.state_dict()), "epoch": 0}
     train_set = open_split(task_dir, "train", crop=round(settings.crop_seconds * rate), seed=settings.seed)
-    if settings.dynamics_db:
+    augmented = bool(settings.dynamics_db or settings.timbre_db)
+    if augmented:
         params = {row["id"]: json.loads(row["params"])
                   for row in iter_examples(task_dir, "train", columns=["id", "params"])}
     spent = sum(h["seconds"] for h in history)
@@ -233,10 +265,10 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
         with tqdm(train_set.batches(epoch, settings.batch_size), total=count, desc=f"{name} {task} epoch {epoch}",
                   unit="batch", disable=not progress, leave=False) as bar:
             for number, (ids, distorted, clean) in enumerate(bar, 1):
-                if settings.dynamics_db:
+                if augmented:
                     distorted, clean = map(torch.from_numpy, redistort_batch(
                         distorted.numpy(), clean.numpy(), [parse_example_id(i)[1] for i in ids], [params[i] for i in ids],
-                        effect, rate, settings.dynamics_db, settings.seed, epoch))
+                        effect, rate, settings.seed, epoch, settings.dynamics_db, settings.timbre_db))
                 distorted, clean = distorted.to(device), clean.to(device)
                 loss = batch_loss(model, distorted, clean, settings.loss, settings.precision)
                 optimiser.zero_grad()

@@ -4,7 +4,8 @@
 Bottom up: ``soundfont`` (the SF2 file as data), ``player`` (notes rendered from its
 samples), ``band`` (guitar, bass, drums and keys), ``pinned`` (the SoundFont file, pinned by
 SHA-256). ``sampled_guitar`` and ``sampled_mix`` are pure functions of the ``rng`` and the
-SoundFont, as ``synth_guitar`` and ``synth_mix`` are of the ``rng``.
+SoundFont, as ``synth_guitar`` and ``synth_mix`` are of the ``rng``; ``sampled_guitar_unseen`` plays
+``sampled_guitar``'s performances on the other guitars of the SoundFont (a transfer test).
 """
 from __future__ import annotations
 
@@ -13,18 +14,26 @@ import numpy as np
 from ..synth.dsp import n_samples, normalise_peak
 from ..synth.guitar import draw_guitar_plan
 from ..synth.mix import render_mix
-from .band import play_guitar, sampled_band
+from .band import GUITARS, UNSEEN_GUITARS, play_guitar, sampled_band
 from .pinned import open_pinned_soundfont
 from .soundfont import SoundFont, SoundFontError
 
 
-def sampled_guitar(rng: np.random.Generator, seconds: float, sample_rate: int, font: SoundFont) -> np.ndarray:
-    """A clean electric-guitar loop played on recorded guitars: mono float64, ``round(seconds*sample_rate)`` samples."""
+def sampled_guitar(rng: np.random.Generator, seconds: float, sample_rate: int, font: SoundFont,
+                   guitars: tuple[tuple[int, int], ...] = GUITARS) -> np.ndarray:
+    """A clean guitar loop played on recorded guitars (one of ``guitars`` per clip, as (bank, program)):
+    mono float64, ``round(seconds*sample_rate)`` samples."""
     n = n_samples(seconds, sample_rate)
     if n == 0:
         return np.zeros(0)
     plan = draw_guitar_plan(rng, n / sample_rate, sample_rate)
-    return normalise_peak(play_guitar(font, rng, plan, n, sample_rate))
+    return normalise_peak(play_guitar(font, rng, plan, n, sample_rate, guitars))
+
+
+def sampled_guitar_unseen(rng: np.random.Generator, seconds: float, sample_rate: int, font: SoundFont) -> np.ndarray:
+    """:func:`sampled_guitar` on the guitars it never plays (UNSEEN_GUITARS: nylon, steel-string,
+    12-string, Hawaiian): the same performance for the same ``rng``, another recorded timbre."""
+    return sampled_guitar(rng, seconds, sample_rate, font, UNSEEN_GUITARS)
 
 
 def sampled_mix(rng: np.random.Generator, seconds: float, sample_rate: int, font: SoundFont) -> np.ndarray:
@@ -32,4 +41,5 @@ def sampled_mix(rng: np.random.Generator, seconds: float, sample_rate: int, font
     return render_mix(rng, seconds, sample_rate, sampled_band(font))
 
 
-__all__ = ["SoundFont", "SoundFontError", "open_pinned_soundfont", "sampled_guitar", "sampled_mix"]
+__all__ = ["SoundFont", "SoundFontError", "open_pinned_soundfont", "sampled_guitar", "sampled_guitar_unseen",
+           "sampled_mix"]

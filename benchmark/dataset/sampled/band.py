@@ -3,7 +3,7 @@
 recordings instead of modal synthesis.
 
 Per clip, drawn from the clip's ``rng`` after its performance: the guitar (clean, jazz or
-funk guitar; palm mutes always on the palm-muted guitar), the bass, each drum's kit and key,
+funk guitar, or for a transfer test one of UNSEEN_GUITARS; palm mutes always on the palm-muted guitar), the bass, each drum's kit and key,
 and the keyboard (grand piano, electric piano or organ). Each string keeps the detuning the
 performance drew for it.
 """
@@ -26,6 +26,8 @@ from .soundfont import SoundFont, Voice
 
 # Presets of FluidR3_GM as (bank, program).
 GUITARS = ((0, 27), (0, 26), (8, 28))  # Clean Guitar, Jazz Guitar, Funk Guitar
+# The guitars GUITARS leaves out, for a transfer test on timbres no sampled task trains on:
+UNSEEN_GUITARS = ((0, 24), (0, 25), (8, 25), (8, 26))  # Nylon, Steel String, 12 String, Hawaiian Guitar
 PALM_MUTED_GUITAR = (0, 28)
 BASSES = ((0, 33), (0, 34), (0, 35))  # Fingered, Picked, Fretless Bass
 DRUM_KITS = (0, 8, 16, 32, 40)  # bank 128: Standard, Room, Power, Jazz, Brush
@@ -56,9 +58,11 @@ def string_player(font: SoundFont, preset: tuple[int, int], detune_cents: tuple[
     return play_note
 
 
-def play_guitar(font: SoundFont, rng: np.random.Generator, plan, n: int, sample_rate: int) -> np.ndarray:
-    """A guitar plan (``synth.guitar.draw_guitar_plan``) played on a recorded guitar drawn from ``rng``."""
-    preset = pick_one(rng, GUITARS)
+def play_guitar(font: SoundFont, rng: np.random.Generator, plan, n: int, sample_rate: int,
+                guitars: tuple[tuple[int, int], ...] = GUITARS) -> np.ndarray:
+    """A guitar plan (``synth.guitar.draw_guitar_plan``) played on a recorded guitar drawn from ``rng``
+    among ``guitars`` (presets as (bank, program); palm mutes play PALM_MUTED_GUITAR whatever they are)."""
+    preset = pick_one(rng, guitars)
     player = string_player(font, preset, plan.instrument.detune_cents, sample_rate)
     return render_guitar(rng, plan, n, sample_rate, functools.partial(mix_strings, play_note=player))
 
