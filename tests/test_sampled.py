@@ -11,7 +11,9 @@ import pytest
 import scipy.signal
 import soundfile as sf
 
-from benchmark.dataset.sampled import SoundFontError, open_pinned_soundfont, pinned, sampled_guitar, sampled_mix
+from benchmark.dataset.sampled import (SoundFontError, open_pinned_soundfont, pinned, sampled_guitar, sampled_guitar_unseen,
+                                       sampled_mix)
+from benchmark.dataset.sampled.band import GUITARS, PALM_MUTED_GUITAR, UNSEEN_GUITARS
 from benchmark.dataset.sampled.player import play
 from conftest import require, require_binary
 from test_synth import autocorrelation_pitch, frame_rms_db
@@ -78,6 +80,8 @@ def test_preset_names_match_fluidsynth(font):
     ((0, 26), 55, 100, 1.0),   # jazz guitar (stereo pair folded to mono)
     ((8, 28), 60, 110, 0.5),   # funk guitar: preset generators added to the instrument's
     ((0, 28), 52, 100, 0.3),   # palm-muted guitar, released early
+    ((0, 24), 52, 100, 1.0),   # the unseen guitars: nylon and steel-string
+    ((0, 25), 59, 100, 1.0),
     ((0, 33), 33, 100, 1.0),   # fingered bass
     ((0, 0), 60, 100, 1.0),    # grand piano
 ])
@@ -114,7 +118,7 @@ def test_pinned_soundfont_refuses_another_file_and_names_it(tmp_path):
         open_pinned_soundfont(tmp_path)
 
 
-@pytest.mark.parametrize("render", [sampled_guitar, sampled_mix])
+@pytest.mark.parametrize("render", [sampled_guitar, sampled_guitar_unseen, sampled_mix])
 def test_sampled_sources_are_deterministic_and_not_silent(font, render):
     generate = functools.partial(render, font=font)
     first = generate(np.random.default_rng(11), 3.0, SR)
@@ -124,3 +128,21 @@ def test_sampled_sources_are_deterministic_and_not_silent(font, render):
     assert abs(np.corrcoef(first, other)[0, 1]) < 0.5
     assert np.all(np.isfinite(first)) and 0.1 <= np.max(np.abs(first)) <= 0.9
     assert np.mean(frame_rms_db(first, SR) > -40.0) >= 0.7
+
+
+def test_the_unseen_source_plays_the_same_performances_on_guitars_the_others_never_play(font):
+    def recordings(presets) -> set[str]:  # the samples a preset plays over the guitar's range and velocities
+        return {voice.sample.name for preset in presets for key in range(40, 90) for velocity in range(1, 128, 18)
+                for voice in font.voices(*preset, key, velocity)}
+
+    assert all("Guitar" in font.preset_name(*preset) for preset in UNSEEN_GUITARS)
+    assert recordings(UNSEEN_GUITARS) and not recordings(UNSEEN_GUITARS) & recordings([*GUITARS, PALM_MUTED_GUITAR])
+    assert recordings([(8, 26)]) & recordings(GUITARS)  # e.g. the Hawaiian guitar: the jazz guitar's recordings
+    for seed in (11, 12):
+        seen = sampled_guitar(np.random.default_rng(seed), 3.0, SR, font)
+        unseen = sampled_guitar_unseen(np.random.default_rng(seed), 3.0, SR, font)
+        other = sampled_guitar_unseen(np.random.default_rng(seed + 10), 3.0, SR, font)
+        envelope = [frame_rms_db(x, SR) for x in (seen, unseen, other)]
+        assert np.corrcoef(envelope[0], envelope[1])[0, 1] > 0.8  # the same notes at the same times
+        assert np.corrcoef(envelope[0], envelope[2])[0, 1] < 0.5  # another performance
+        assert abs(np.corrcoef(seen, unseen)[0, 1]) < 0.5  # played on another recording

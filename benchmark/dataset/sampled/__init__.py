@@ -31,8 +31,8 @@ def sampled_guitar(rng: np.random.Generator, seconds: float, sample_rate: int, f
 
 
 def sampled_guitar_unseen(rng: np.random.Generator, seconds: float, sample_rate: int, font: SoundFont) -> np.ndarray:
-    """:func:`sampled_guitar` on the guitars it never plays (UNSEEN_GUITARS: nylon, steel-string,
-    12-string, Hawaiian): the same performance for the same ``rng``, another recorded timbre."""
+    """:func:`sampled_guitar` on recorded guitars it never plays (UNSEEN_GUITARS: nylon and
+    steel-string): the same performance for the same ``rng``, another recorded timbre."""
     return sampled_guitar(rng, seconds, sample_rate, font, UNSEEN_GUITARS)
 
 

@@ -26,8 +26,9 @@ from .soundfont import SoundFont, Voice
 
 # Presets of FluidR3_GM as (bank, program).
 GUITARS = ((0, 27), (0, 26), (8, 28))  # Clean Guitar, Jazz Guitar, Funk Guitar
-# The guitars GUITARS leaves out, for a transfer test on timbres no sampled task trains on:
-UNSEEN_GUITARS = ((0, 24), (0, 25), (8, 25), (8, 26))  # Nylon, Steel String, 12 String, Hawaiian Guitar
+# Guitars whose recordings GUITARS and PALM_MUTED_GUITAR never play, for a transfer test on unseen
+# timbres (FluidR3's 12-string guitar plays the steel-string's recordings, its Hawaiian guitar the jazz guitar's):
+UNSEEN_GUITARS = ((0, 24), (0, 25))  # Nylon String Guitar, Steel String Guitar
 PALM_MUTED_GUITAR = (0, 28)
 BASSES = ((0, 33), (0, 34), (0, 35))  # Fingered, Picked, Fretless Bass
 DRUM_KITS = (0, 8, 16, 32, 40)  # bank 128: Standard, Room, Power, Jazz, Brush
