@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.signal
 import torch
 
 from benchmark.models.consistency import ClipConsistent
@@ -16,6 +17,8 @@ from benchmark.models.augment import redistort_batch
 from benchmark.harness.evaluate import evaluate
 from benchmark.dataset.generate import generate_task, parse_example_id
 from benchmark.dataset.shards import iter_examples
+from benchmark.dataset.timbre import peak_section, shelf_section
+from benchmark.dataset.torch_dataset import DistortionDataset
 from benchmark.effects.registry import apply_effect
 from benchmark.cli import main as bench
 from benchmark.models import NETWORKS
@@ -167,7 +170,8 @@ def test_a_recipe_with_an_unknown_setting_is_refused_with_the_known_names():
 def test_the_commands_offer_the_registered_networks(command, capsys):
     with pytest.raises(SystemExit):
         bench([*command, "--model", "nope", "--task", "tiny-od"])
-    assert "invalid choice: 'nope' (choose from " + ", ".join(map(repr, NETWORKS)) in capsys.readouterr().err
+    refusal = capsys.readouterr().err.partition("invalid choice:")[2]  # argparse's words (quotes vary by Python)
+    assert "nope" in refusal and all(name in refusal for name in NETWORKS)
 
 
 def test_peak_normalised_training_is_recorded_and_loaded_scale_equivariant(data, tmp_path):
@@ -260,16 +264,17 @@ def test_a_trained_model_is_a_submission_the_harness_can_score(data, tmp_path):
     assert np.isfinite(summary["metrics"]["si_sdr"]["median"])
 
 
-def test_dynamics_augmentation_shapes_half_the_crops_and_distorts_them_as_sox_does(data):
+@pytest.mark.parametrize("augmentation, depth_db", [("dynamics_db", 30.0), ("timbre_db", 12.0)])
+def test_augmentation_changes_half_the_crops_and_distorts_them_as_sox_does(data, augmentation, depth_db):
     rows = list(iter_examples(data / "tiny-od", "train", columns=["id", "params", "distorted", "clean"]))
     distorted = np.stack([row["distorted"][:8000] for row in rows])
     clean = np.stack([row["clean"][:8000] for row in rows])
     indices, params = [parse_example_id(row["id"])[1] for row in rows], [json.loads(row["params"]) for row in rows]
-    shaped = [redistort_batch(distorted, clean, indices, params, "sox_overdrive", 16000, seed=0, epoch=epoch,
-                              dynamics_db=30.0) for epoch in (1, 1, 2)]
-    assert all(np.array_equal(a, b) for a, b in zip(shaped[0], shaped[1]))  # drawn from (seed, epoch, index)
-    assert not np.array_equal(shaped[0][1], shaped[2][1])  # another epoch, other curves
-    new_distorted, new_clean = shaped[0]
+    changed_batches = [redistort_batch(distorted, clean, indices, params, "sox_overdrive", 16000, seed=0, epoch=epoch,
+                                       **{augmentation: depth_db}) for epoch in (1, 1, 2)]
+    assert all(np.array_equal(a, b) for a, b in zip(changed_batches[0], changed_batches[1]))  # drawn from (seed, epoch, index)
+    assert not np.array_equal(changed_batches[0][1], changed_batches[2][1])  # another epoch, other draws
+    new_distorted, new_clean = changed_batches[0]
     changed = [i for i in range(len(rows)) if not np.array_equal(new_clean[i], clean[i])]
     assert 0 < len(changed) < len(rows)  # about half (8 crops here)
     for i in range(len(rows)):
@@ -277,12 +282,68 @@ def test_dynamics_augmentation_shapes_half_the_crops_and_distorts_them_as_sox_do
             assert np.array_equal(new_distorted[i], distorted[i])  # left as generated
             continue
         assert np.max(np.abs(new_clean[i])) == pytest.approx(np.max(np.abs(clean[i])), rel=1e-6)  # the crop's peak
-        loud = np.abs(clean[i]) > 1e-3
-        gain_db = 20 * np.log10(np.abs(new_clean[i][loud]) / np.abs(clean[i][loud]))
-        assert 3.0 < np.ptp(gain_db) <= 30.0 + 1e-3  # a curve within the depth
+        if augmentation == "dynamics_db":
+            loud = np.abs(clean[i]) > 1e-3
+            gain_db = 20 * np.log10(np.abs(new_clean[i][loud]) / np.abs(clean[i][loud]))
+            assert 3.0 < np.ptp(gain_db) <= depth_db + 1e-3  # a curve within the depth
+        else:
+            _, before = scipy.signal.welch(clean[i], 16000, nperseg=512)
+            frequencies, after = scipy.signal.welch(new_clean[i], 16000, nperseg=512)
+            ratio_db = 10 * np.log10(after / before)[(frequencies > 100) & (frequencies < 6000)]
+            assert np.ptp(ratio_db) > 1.0  # another spectral balance, not a gain
         require_binary("sox")
         by_sox, _ = apply_effect("sox_overdrive", new_clean[i].astype(np.float64), params[i], 16000, backend="sox")
         assert np.array_equal(new_distorted[i], by_sox.astype(np.float32))  # the example's own effect and level
+
+
+@pytest.mark.parametrize("gain_db", [-12.0, 6.0])
+def test_equaliser_sections_have_the_cookbook_responses(gain_db):
+    """The RBJ Audio EQ Cookbook's definitions: a peak has its gain at its centre and none far
+    from it; a shelf of slope 1 has its gain on its side, half of it (in dB) at its corner, none beyond."""
+    def response_db(section, frequencies):
+        return 20 * np.log10(np.abs(scipy.signal.sosfreqz(section[None], worN=frequencies, fs=16000)[1]))
+
+    ends = [0.0, 7999.999]
+    assert response_db(peak_section(1000.0, 2.0, gain_db, 16000), [1000.0, *ends]) == pytest.approx([gain_db, 0, 0],
+                                                                                                  abs=1e-6)
+    low = shelf_section(200.0, gain_db, 16000, high=False)
+    high = shelf_section(3000.0, gain_db, 16000, high=True)
+    assert response_db(low, [0.0, 200.0, 7999.999]) == pytest.approx([gain_db, gain_db / 2, 0], abs=1e-6)
+    assert response_db(high, [0.0, 3000.0, 7999.999]) == pytest.approx([0, gain_db / 2, gain_db], abs=1e-6)
+
+
+def test_validation_on_another_task_selects_there_and_refuses_another_effect_or_a_partial_split(tmp_path):
+    torch.set_num_threads(1)
+    data = one_second_task(tmp_path, train_clips=4)
+    two_val = {"train": {"clips": 2, "seconds": 1.0, "levels": "uniform"},
+               "val": {"clips": 2, "seconds": 1.0, "levels": "uniform"},
+               "test": {"clips": 1, "seconds": 1.0, "levels": "grid"}}
+    for name, base, seed, limit in (("other-od", "synth-od", 7, None), ("other-hc", "synth-hc", 7, None),
+                                    ("part-od", "synth-od", 9, 1)):
+        generate_task(small_recipe(tmp_path, base, name=name, seed=seed, splits=two_val), data, limit=limit,
+                      progress=False)
+    assert bench(["train", "--model", "waveunet", "--task", "tiny-od", "--epochs", "1", "--crop-seconds", "0.5",
+                  "--batch-size", "4", "--timbre-db", "6", "--val-task", "other-od", "--data", str(data),
+                  "--out", str(tmp_path / "a")]) == 0
+    path = tmp_path / "a" / "waveunet" / "tiny-od.pt"
+    checkpoint = torch.load(path, weights_only=False)
+    other = json.loads((data / "other-od" / "manifest.json").read_text())
+    assert checkpoint["val_task"] == "other-od" and checkpoint["val_data_fingerprint"] == other["fingerprint"]
+    assert checkpoint["timbre_db"] == 6.0
+    net, _ = load_network(path, "waveunet")
+    scores = {task: benchmark.models.train.validate(net, DistortionDataset(data / task, "val"), "cpu", 4, "sdr")[1]
+              for task in ("other-od", "tiny-od")}
+    assert checkpoint["val_si_sdr"] == pytest.approx(scores["other-od"], abs=1e-4) != scores["tiny-od"]
+    settings = TrainConfig(epochs=1, crop_seconds=0.5, batch_size=4)
+    for val_task, message in (("other-hc", "--val-task other-hc: its effect is .*hard_clip.*'tiny-od' has .*sox_overdrive"),
+                              ("part-od", "--val-task part-od: .* holds 1 of its 2 val examples"),
+                              ("nowhere", "--val-task nowhere: .*not found")):
+        with pytest.raises(TrainingError, match=message):
+            train("waveunet", "tiny-od", TrainConfig(**{**settings.__dict__, "val_task": val_task}), data,
+                  tmp_path / "b", progress=False)
+    with pytest.raises(CheckpointError, match="other settings .*val_task"):  # a run resumes on its own val task
+        train("waveunet", "tiny-od", TrainConfig(**{**settings.__dict__, "epochs": 2, "timbre_db": 6.0}), data,
+              tmp_path / "a", progress=False)
 
 
 def test_dynamics_augmentation_is_recorded_deterministic_and_resumes_to_the_same_weights(data, tmp_path,
@@ -308,8 +369,9 @@ def test_dynamics_augmentation_is_recorded_deterministic_and_resumes_to_the_same
         train("waveunet", "tiny-od", TrainConfig(**{**settings.__dict__, "dynamics_db": 20.0, "epochs": 3}), data,
               tmp_path / "a", progress=False)
     for depth in (-1.0, float("nan"), float("inf")):
-        with pytest.raises(TrainingError, match="--dynamics-db must be a finite depth >= 0"):
-            TrainConfig(epochs=1, dynamics_db=depth)
+        for flag, setting in (("--dynamics-db", "dynamics_db"), ("--timbre-db", "timbre_db")):
+            with pytest.raises(TrainingError, match=f"{flag} must be a finite depth >= 0"):
+                TrainConfig(epochs=1, **{setting: depth})
 
 
 def test_fine_tuning_starts_from_its_init_weights_keeps_them_unless_beaten_and_resumes(data, tmp_path, monkeypatch):
