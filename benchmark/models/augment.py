@@ -40,7 +40,7 @@ def redistort(clean: np.ndarray, effect: str, params: dict, sample_rate: int, rn
     if timbre_db:
         changed = equalised(changed, rng, sample_rate, timbre_db)
     distorted, _ = apply_effect(effect, changed.astype(np.float64), params, sample_rate)
-    return distorted.astype(np.float32), changed.astype(np.float32)
+    return distorted.astype(np.float32), changed
 
 
 def redistort_batch(distorted: np.ndarray, clean: np.ndarray, indices: list[int], params: list[dict], effect: str,

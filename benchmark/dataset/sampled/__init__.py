@@ -5,7 +5,7 @@ Bottom up: ``soundfont`` (the SF2 file as data), ``player`` (notes rendered from
 samples), ``band`` (guitar, bass, drums and keys), ``pinned`` (the SoundFont file, pinned by
 SHA-256). ``sampled_guitar`` and ``sampled_mix`` are pure functions of the ``rng`` and the
 SoundFont, as ``synth_guitar`` and ``synth_mix`` are of the ``rng``; ``sampled_guitar_unseen`` plays
-``sampled_guitar``'s performances on the other guitars of the SoundFont (a transfer test).
+``sampled_guitar``'s performances on recorded guitars it never plays (a transfer test).
 """
 from __future__ import annotations
 

@@ -3,9 +3,9 @@
 recordings instead of modal synthesis.
 
 Per clip, drawn from the clip's ``rng`` after its performance: the guitar (clean, jazz or
-funk guitar, or for a transfer test one of UNSEEN_GUITARS; palm mutes always on the palm-muted guitar), the bass, each drum's kit and key,
-and the keyboard (grand piano, electric piano or organ). Each string keeps the detuning the
-performance drew for it.
+funk guitar, or for a transfer test one of UNSEEN_GUITARS; palm mutes always on the palm-muted
+guitar), the bass, each drum's kit and key, and the keyboard (grand piano, electric piano or
+organ). Each string keeps the detuning the performance drew for it.
 """
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """The embedded sources: ``synth-guitar`` and ``synth-mix`` (rendered by ``benchmark.dataset.synth``),
 ``sampled-guitar`` and ``sampled-mix`` (the same performances played from recordings of real
 instruments, ``benchmark.dataset.sampled``), and ``sampled-guitar-unseen`` (``sampled-guitar``'s
-performances on the recorded guitars it never plays, a transfer test). Each clip is rendered per (seed, split, key) and
-quantised to 16 bit, as a recording would be."""
+performances on the recorded guitars it never plays, a transfer test). Each clip is rendered per
+(seed, split, key) and quantised to 16 bit, as a recording would be."""
 from __future__ import annotations
 
 import functools
