@@ -45,7 +45,7 @@ def shelf_section(frequency_hz: float, gain_db: float, sample_rate: int, high: b
     return _normalised(b, a)
 
 
-def _log_uniform(rng: np.random.Generator, span: tuple[float, float], top: float) -> float:
+def _log_uniform(rng: np.random.Generator, span: tuple[float, float], top: float = np.inf) -> float:
     low, high = np.log(span[0]), np.log(min(span[1], top))
     return float(np.exp(rng.uniform(low, high)))
 
@@ -55,7 +55,7 @@ def random_equaliser(rng: np.random.Generator, sample_rate: int, depth_db: float
     top = MAX_CORNER * sample_rate
     gains = rng.uniform(-depth_db, depth_db, 3)
     return np.stack([shelf_section(_log_uniform(rng, LOW_SHELF_HZ, top), gains[0], sample_rate, high=False),
-                     peak_section(_log_uniform(rng, PEAK_HZ, top), _log_uniform(rng, PEAK_Q, np.inf), gains[1],
+                     peak_section(_log_uniform(rng, PEAK_HZ, top), _log_uniform(rng, PEAK_Q), gains[1],
                                   sample_rate),
                      shelf_section(_log_uniform(rng, HIGH_SHELF_HZ, top), gains[2], sample_rate, high=True)])
 

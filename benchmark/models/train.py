@@ -131,28 +131,28 @@ def plot_curve(path: Path, history: list[dict[str, float]], title: str) -> None:
     plt.close(fig)
 
 
-def _val_task_dir(data: Path, task: str, manifest: dict[str, Any], val_task: str | None) -> Path:
-    """The folder whose val split validates a run: the task's own, or ``val_task``'s, which must
-    apply the same effect (name and fixed parameters) at the same sample rate and hold its whole val split."""
+def _val_split(data: Path, task: str, manifest: dict[str, Any], val_task: str | None) -> tuple[Path, str | None]:
+    """The folder whose val split validates a run, and that split's data fingerprint when it is another
+    task's: ``val_task`` must apply the same effect (name and fixed parameters) at the same sample rate
+    and hold its whole val split."""
     if not val_task:
-        return data / task
+        return data / task, None
     val_dir = data / val_task
     try:
         other = load_manifest(val_dir)
     except DataError as exc:
         raise TrainingError(f"--val-task {val_task}: {exc}") from None
     ours, theirs = manifest["recipe"], other["recipe"]
-    for field in ("sample_rate", "effect"):
-        mine, its = ours[field], theirs[field]
-        if field == "effect":
-            mine, its = (mine["name"], mine["fixed"]), (its["name"], its["fixed"])
+    for field, mine, its in (("sample_rate", ours["sample_rate"], theirs["sample_rate"]),
+                             ("effect", (ours["effect"]["name"], ours["effect"]["fixed"]),
+                              (theirs["effect"]["name"], theirs["effect"]["fixed"]))):
         if mine != its:
             raise TrainingError(f"--val-task {val_task}: its {field} is {its}, task '{task}' has {mine}")
     held, whole = other["splits"]["val"]["examples"], parse_recipe(theirs).num_examples("val")
     if held < whole:
         raise TrainingError(f"--val-task {val_task}: {val_dir} holds {held} of its {whole} val examples "
                             f"(generated with --limit {other.get('limit')})")
-    return val_dir
+    return val_dir, other["fingerprint"]
 
 
 def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data", out: str | Path = "runs",
@@ -171,7 +171,7 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
                       stacklevel=2)
     rate = manifest["recipe"]["sample_rate"]
     effect = manifest["recipe"]["effect"]["name"]
-    val_dir = _val_task_dir(Path(data), task, manifest, settings.val_task)
+    val_dir, val_fingerprint = _val_split(Path(data), task, manifest, settings.val_task)
     if settings.consistent and not EFFECTS[effect].hard_clipping:
         clipping = ", ".join(e.name for e in EFFECTS.values() if e.hard_clipping)
         raise TrainingError(f"--consistent needs a hard-clipping task ({clipping}); "
@@ -205,8 +205,8 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
            "lr_schedule": settings.lr_schedule, "precision": settings.precision, "dynamics_db": settings.dynamics_db,
            "init_sha256": file_sha256(settings.init) if settings.init else None, "odd": settings.odd,
            "timbre_db": settings.timbre_db, "val_task": settings.val_task}
-    if settings.val_task:
-        run["val_data_fingerprint"] = load_manifest(val_dir)["fingerprint"]
+    if val_fingerprint:
+        run["val_data_fingerprint"] = val_fingerprint
     history: list[dict[str, float]] = []
     val_set = DistortionDataset(val_dir, "val")
     if state_path.is_file():
