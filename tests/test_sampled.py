@@ -12,8 +12,8 @@ import scipy.signal
 import soundfile as sf
 
 from benchmark.dataset.sampled import (SoundFontError, open_pinned_soundfont, pinned, sampled_guitar, sampled_guitar_unseen,
-                                       sampled_mix)
-from benchmark.dataset.sampled.band import GUITARS, PALM_MUTED_GUITAR, UNSEEN_GUITARS
+                                       sampled_mix, sampled_mix_unseen)
+from benchmark.dataset.sampled.band import GUITARS, PALM_MUTED_GUITAR, SEEN, UNSEEN, UNSEEN_GUITARS
 from benchmark.dataset.sampled.player import play
 from conftest import require, require_binary
 from test_synth import autocorrelation_pitch, frame_rms_db
@@ -118,7 +118,7 @@ def test_pinned_soundfont_refuses_another_file_and_names_it(tmp_path):
         open_pinned_soundfont(tmp_path)
 
 
-@pytest.mark.parametrize("render", [sampled_guitar, sampled_guitar_unseen, sampled_mix])
+@pytest.mark.parametrize("render", [sampled_guitar, sampled_guitar_unseen, sampled_mix, sampled_mix_unseen])
 def test_sampled_sources_are_deterministic_and_not_silent(font, render):
     generate = functools.partial(render, font=font)
     first = generate(np.random.default_rng(11), 3.0, SR)
@@ -130,19 +130,50 @@ def test_sampled_sources_are_deterministic_and_not_silent(font, render):
     assert np.mean(frame_rms_db(first, SR) > -40.0) >= 0.7
 
 
-def test_the_unseen_source_plays_the_same_performances_on_guitars_the_others_never_play(font):
-    def recordings(presets) -> set[str]:  # the samples a preset plays over the guitar's range and velocities
-        return {voice.sample.name for preset in presets for key in range(40, 90) for velocity in range(1, 128, 18)
-                for voice in font.voices(*preset, key, velocity)}
+def recordings(font, presets, keys=range(40, 90)) -> set[str]:
+    """The samples ``presets`` (bank, program) play over ``keys`` and the velocities."""
+    return {voice.sample.name for preset in presets for key in keys for velocity in range(1, 128, 18)
+            for voice in font.voices(*preset, key, velocity)}
 
-    assert all("Guitar" in font.preset_name(*preset) for preset in UNSEEN_GUITARS)
-    assert recordings(UNSEEN_GUITARS) and not recordings(UNSEEN_GUITARS) & recordings([*GUITARS, PALM_MUTED_GUITAR])
-    assert recordings([(8, 26)]) & recordings(GUITARS)  # e.g. the Hawaiian guitar: the jazz guitar's recordings
+
+def ensemble_recordings(font, ensemble) -> dict[str, set[str]]:
+    """The samples each part of an ensemble plays (bass: E1 to D#3, drums: their keys on every kit)."""
+    drum_keys = [key for keys in ensemble.drum_keys.values() for key in keys]
+    return {"guitar": recordings(font, ensemble.guitars), "bass": recordings(font, ensemble.basses, range(28, 52)),
+            "drums": recordings(font, [(128, kit) for kit in ensemble.drum_kits], drum_keys),
+            "keys": recordings(font, ensemble.keyboards)}
+
+
+def assert_same_performances(seen_source, unseen_source, font) -> list[float]:
+    """``unseen_source`` plays ``seen_source``'s performance for the same rng, not sample for sample
+    the same; returns the waveforms' correlations (seeds 11 and 12)."""
+    correlations = []
     for seed in (11, 12):
-        seen = sampled_guitar(np.random.default_rng(seed), 3.0, SR, font)
-        unseen = sampled_guitar_unseen(np.random.default_rng(seed), 3.0, SR, font)
-        other = sampled_guitar_unseen(np.random.default_rng(seed + 10), 3.0, SR, font)
+        seen = seen_source(np.random.default_rng(seed), 3.0, SR, font)
+        unseen = unseen_source(np.random.default_rng(seed), 3.0, SR, font)
+        other = unseen_source(np.random.default_rng(seed + 10), 3.0, SR, font)
         envelope = [frame_rms_db(x, SR) for x in (seen, unseen, other)]
         assert np.corrcoef(envelope[0], envelope[1])[0, 1] > 0.8  # the same notes at the same times
         assert np.corrcoef(envelope[0], envelope[2])[0, 1] < 0.5  # another performance
-        assert abs(np.corrcoef(seen, unseen)[0, 1]) < 0.5  # played on another recording
+        assert np.mean(seen == unseen) < 0.01
+        correlations.append(abs(np.corrcoef(seen, unseen)[0, 1]))
+    return correlations
+
+
+def test_the_unseen_guitars_play_the_same_performances_on_recordings_the_others_never_play(font):
+    assert all("Guitar" in font.preset_name(*preset) for preset in UNSEEN_GUITARS)
+    seen = recordings(font, [*GUITARS, PALM_MUTED_GUITAR])
+    assert recordings(font, UNSEEN_GUITARS) and not recordings(font, UNSEEN_GUITARS) & seen
+    assert recordings(font, [(8, 26)]) & recordings(font, GUITARS)  # e.g. the Hawaiian guitar: the jazz guitar's recordings
+    assert max(assert_same_performances(sampled_guitar, sampled_guitar_unseen, font)) < 0.5  # other recordings
+
+
+def test_the_unseen_mix_plays_the_same_sections_on_recordings_the_others_never_play(font):
+    seen, unseen = ensemble_recordings(font, SEEN), ensemble_recordings(font, UNSEEN)
+    every_seen = set().union(*seen.values(), recordings(font, [PALM_MUTED_GUITAR]))
+    for part, samples in unseen.items():
+        assert samples and not samples & every_seen, part
+    assert recordings(font, [(0, 36)], range(28, 52)) & seen["guitar"]  # Slap Bass: some of the Funk Guitar's recordings
+    assert recordings(font, [(0, 1)]) & seen["keys"]  # Bright Grand: the seen grand piano's
+    assert all("Bass" in font.preset_name(*preset) for preset in UNSEEN.basses)
+    assert_same_performances(sampled_mix, sampled_mix_unseen, font)  # (the test signals between sections are the same)

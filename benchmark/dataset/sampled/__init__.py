@@ -4,8 +4,8 @@
 Bottom up: ``soundfont`` (the SF2 file as data), ``player`` (notes rendered from its
 samples), ``band`` (guitar, bass, drums and keys), ``pinned`` (the SoundFont file, pinned by
 SHA-256). ``sampled_guitar`` and ``sampled_mix`` are pure functions of the ``rng`` and the
-SoundFont, as ``synth_guitar`` and ``synth_mix`` are of the ``rng``; ``sampled_guitar_unseen`` plays
-``sampled_guitar``'s performances on recorded guitars it never plays (a transfer test).
+SoundFont, as ``synth_guitar`` and ``synth_mix`` are of the ``rng``; ``sampled_guitar_unseen`` and
+``sampled_mix_unseen`` play their performances on recorded instruments they never play (a transfer test).
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import numpy as np
 from ..synth.dsp import n_samples, normalise_peak
 from ..synth.guitar import draw_guitar_plan
 from ..synth.mix import render_mix
-from .band import GUITARS, UNSEEN_GUITARS, play_guitar, sampled_band
+from .band import GUITARS, UNSEEN, UNSEEN_GUITARS, play_guitar, sampled_band
 from .pinned import open_pinned_soundfont
 from .soundfont import SoundFont, SoundFontError
 
@@ -41,5 +41,11 @@ def sampled_mix(rng: np.random.Generator, seconds: float, sample_rate: int, font
     return render_mix(rng, seconds, sample_rate, sampled_band(font))
 
 
+def sampled_mix_unseen(rng: np.random.Generator, seconds: float, sample_rate: int, font: SoundFont) -> np.ndarray:
+    """:func:`sampled_mix` on recorded instruments it never plays (``band.UNSEEN``: other guitars,
+    basses, drum kits and keyboards): the same sections and parts for the same ``rng``, other timbres."""
+    return render_mix(rng, seconds, sample_rate, sampled_band(font, UNSEEN))
+
+
 __all__ = ["SoundFont", "SoundFontError", "open_pinned_soundfont", "sampled_guitar", "sampled_guitar_unseen",
-           "sampled_mix"]
+           "sampled_mix", "sampled_mix_unseen"]

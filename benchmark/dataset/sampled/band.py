@@ -2,16 +2,18 @@
 ``synth.mix``: songs, playing styles, bass lines, drum patterns) played from a SoundFont's
 recordings instead of modal synthesis.
 
-Per clip, drawn from the clip's ``rng`` after its performance: the guitar (clean, jazz or
-funk guitar, or for a transfer test one of UNSEEN_GUITARS; palm mutes always on the palm-muted
+Per clip, drawn from the clip's ``rng`` after its performance, among the presets of an
+``Ensemble``: the guitar (clean, jazz or funk guitar; palm mutes always on the palm-muted
 guitar), the bass, each drum's kit and key, and the keyboard (grand piano, electric piano or
-organ). Each string keeps the detuning the performance drew for it.
+organ). ``UNSEEN`` plays the same parts, for a transfer test, on recordings ``SEEN`` never plays.
+Each string keeps the detuning the performance drew for it.
 """
 from __future__ import annotations
 
 import functools
 import itertools
 import math
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -34,10 +36,33 @@ BASSES = ((0, 33), (0, 34), (0, 35))  # Fingered, Picked, Fretless Bass
 DRUM_KITS = (0, 8, 16, 32, 40)  # bank 128: Standard, Room, Power, Jazz, Brush
 DRUM_KEYS = {"kick": (35, 36), "snare": (38, 40), "hat": (42, 44)}  # General MIDI percussion keys
 KEYBOARDS = ((0, 0), (0, 4), (0, 16))  # Yamaha Grand Piano, Rhodes EP, Drawbar Organ
+# Presets whose recordings the above never play (tests/test_sampled.py checks it sample by sample),
+# for a transfer test on unseen timbres; FluidR3's Slap Bass plays some of the Funk Guitar's recordings
+# and its Bright and Honky-Tonk grand pianos the seen piano's, so they are not used:
+UNSEEN_BASSES = ((0, 32), (0, 37))  # Acoustic Bass, Pop Bass
+UNSEEN_DRUM_KITS = (24, 25)  # bank 128: Electronic, TR-808
+UNSEEN_DRUM_KEYS = {"kick": (35, 36), "snare": (38, 40), "hat": (46, 51)}  # half-open hi-hat and ride
+UNSEEN_KEYBOARDS = ((0, 2), (0, 5), (0, 18))  # Electric Grand, Legend EP 2, Rock Organ
 DAMP_S = 0.012  # time constant of a string damped by the player (s), as the synthetic strings
 CHUCK_S = 0.03  # how long a fret-hand-muted chuck sounds before it is damped (s)
 DRUM_SECONDS = 2.0  # longest drum stroke rendered (s)
 _COMPING = ("x.......", "x...x...", "x.x.x.x.", "x..x..x.", "x...x.x.")  # eighths of one bar
+
+
+@dataclass(frozen=True)
+class Ensemble:
+    """The presets a sampled band draws its players from, as (bank, program) (drum kits: bank 128
+    programs, played on ``drum_keys``, General MIDI percussion keys per drum)."""
+
+    guitars: tuple[tuple[int, int], ...]
+    basses: tuple[tuple[int, int], ...]
+    drum_kits: tuple[int, ...]
+    drum_keys: dict[str, tuple[int, ...]]
+    keyboards: tuple[tuple[int, int], ...]
+
+
+SEEN = Ensemble(GUITARS, BASSES, DRUM_KITS, DRUM_KEYS, KEYBOARDS)
+UNSEEN = Ensemble(UNSEEN_GUITARS, UNSEEN_BASSES, UNSEEN_DRUM_KITS, UNSEEN_DRUM_KEYS, UNSEEN_KEYBOARDS)
 
 
 def string_player(font: SoundFont, preset: tuple[int, int], detune_cents: tuple[float, ...],
@@ -68,14 +93,15 @@ def play_guitar(font: SoundFont, rng: np.random.Generator, plan, n: int, sample_
     return render_guitar(rng, plan, n, sample_rate, functools.partial(mix_strings, play_note=player))
 
 
-def _play_bass(font: SoundFont, rng: np.random.Generator, notes: list[Note], n: int, sample_rate: int) -> np.ndarray:
-    return mix_strings(notes, n, sample_rate, string_player(font, pick_one(rng, BASSES), (0.0,), sample_rate))
+def _play_bass(font: SoundFont, basses: tuple[tuple[int, int], ...], rng: np.random.Generator, notes: list[Note],
+               n: int, sample_rate: int) -> np.ndarray:
+    return mix_strings(notes, n, sample_rate, string_player(font, pick_one(rng, basses), (0.0,), sample_rate))
 
 
-def _drum_kit(font: SoundFont, rng: np.random.Generator, drum: str,
+def _drum_kit(font: SoundFont, ensemble: Ensemble, rng: np.random.Generator, drum: str,
               sample_rate: int) -> Callable[[float, float], np.ndarray]:
     """A recorded drum (kit and key drawn from ``rng``) struck at velocity level x accent."""
-    preset, key = (128, pick_one(rng, DRUM_KITS)), pick_one(rng, DRUM_KEYS[drum])
+    preset, key = (128, pick_one(rng, ensemble.drum_kits)), pick_one(rng, ensemble.drum_keys[drum])
 
     @functools.cache
     def sound(voices: tuple[Voice, ...]) -> np.ndarray:  # a velocity layer, rendered once per clip
@@ -87,9 +113,10 @@ def _drum_kit(font: SoundFont, rng: np.random.Generator, drum: str,
     return stroke
 
 
-def _play_keys(font: SoundFont, rng: np.random.Generator, song: Song, n: int, sample_rate: int) -> np.ndarray:
+def _play_keys(font: SoundFont, keyboards: tuple[tuple[int, int], ...], rng: np.random.Generator, song: Song, n: int,
+               sample_rate: int) -> np.ndarray:
     """Chords on a keyboard: the song's harmony in close position around middle C, on a comping rhythm."""
-    preset, pattern = pick_one(rng, KEYBOARDS), pick_one(rng, _COMPING)
+    preset, pattern = pick_one(rng, keyboards), pick_one(rng, _COMPING)
     velocity = float(rng.uniform(0.4, 0.8))
     strokes = [4.0 * bar + 0.5 * slot for bar, slot in itertools.product(range(song.n_bars), range(8))
                if pattern[slot] == "x"]
@@ -107,7 +134,8 @@ def _play_keys(font: SoundFont, rng: np.random.Generator, song: Song, n: int, sa
     return out
 
 
-def sampled_band(font: SoundFont) -> Band:
-    """The band of ``synth.mix`` with recorded instruments, and a keyboard."""
-    return Band(guitar=functools.partial(play_guitar, font), bass=functools.partial(_play_bass, font),
-                kit=functools.partial(_drum_kit, font), keys=functools.partial(_play_keys, font))
+def sampled_band(font: SoundFont, ensemble: Ensemble = SEEN) -> Band:
+    """The band of ``synth.mix`` with recorded instruments (drawn from ``ensemble``), and a keyboard."""
+    return Band(guitar=functools.partial(play_guitar, font, guitars=ensemble.guitars),
+                bass=functools.partial(_play_bass, font, ensemble.basses), kit=functools.partial(_drum_kit, font, ensemble),
+                keys=functools.partial(_play_keys, font, ensemble.keyboards))

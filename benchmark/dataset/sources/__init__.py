@@ -3,7 +3,8 @@
 - ``segments``: what every source gives (a segment per split and key), seeded draws, silence;
 - ``embedded``: ``synth-guitar`` and ``synth-mix``, rendered by ``benchmark.dataset.synth``, and
   ``sampled-guitar`` and ``sampled-mix``, played from recordings by ``benchmark.dataset.sampled``,
-  and ``sampled-guitar-unseen`` (the guitar's performances on the recorded guitars it never plays);
+  and ``sampled-guitar-unseen`` and ``sampled-mix-unseen`` (their performances on recorded
+  instruments they never play);
 - ``folders``: real recordings, ``ceg`` (any folder) and ``signaltrain`` (SignalTrain LA2A v1.1).
 """
 from __future__ import annotations
@@ -25,6 +26,7 @@ SOURCES: dict[str, Callable[..., EmbeddedSource | FolderSource]] = {
     "sampled-guitar": open_sampled_source,
     "sampled-guitar-unseen": open_sampled_source,
     "sampled-mix": open_sampled_source,
+    "sampled-mix-unseen": open_sampled_source,
     "ceg": open_folder_source,
     "signaltrain": open_folder_source,
 }
