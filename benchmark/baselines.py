@@ -24,8 +24,11 @@ class Baseline:
     kind: str  # "input", "oracle", "declipper", "inverter" or "network"
 
     def has_what_it_needs(self, task: str) -> bool:
-        """A network needs its checkpoint for the task (``baselines/checkpoints/NAME/TASK.pt``); the others nothing."""
-        return self.kind != "network" or checkpoint_path(self.name, task, paths.checkpoints_dir()).is_file()
+        """A network needs its checkpoint for the task (``baselines/checkpoints/NAME/TASK.pt``; on a
+        transfer test, the trained task's); the others nothing."""
+        from .dataset.recipes import TRANSFER_TESTS  # here: submission processes import this module, not the data package
+        trained = TRANSFER_TESTS.get(task, task)
+        return self.kind != "network" or checkpoint_path(self.name, trained, paths.checkpoints_dir()).is_file()
 
 
 BASELINES = {b.name: b for b in (

@@ -1,5 +1,5 @@
 """The full board: the published leaderboard's tasks with enough source clips for per-clip tests
-(``FULL_TASKS``: the sampled tasks, 20 test clips x 7 levels each), beside the quick board of
+(``FULL_TASKS``: the sampled tasks and their transfer tests, 20 test clips x 7 levels each), beside the quick board of
 ``bench run`` (``BENCHMARK_TASKS``: the synthetic tasks' first ``QUICK_EXAMPLES`` examples, built in minutes).
 
 Evaluating every baseline on the full tasks takes the better part of an hour on 2 cores

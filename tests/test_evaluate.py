@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,9 @@ from benchmark.cli import main as bench
 from benchmark.dataset.shards import iter_examples
 from benchmark.harness.evaluate import evaluate
 from benchmark.dataset.generate import generate_task
+from benchmark.dataset.recipes import TRANSFER_TESTS, get_recipe
 from benchmark.executor import LocalExecutor
+from benchmark.pipeline import user_board
 from benchmark.metrics import si_sdr
 from benchmark.harness.submission import SubmissionError, SubmissionRunner
 from conftest import REPO_ROOT, small_recipe
@@ -270,6 +273,33 @@ def test_not_applicable_submission_is_recorded_as_such(data, tmp_path):
     assert summary["applicable"] is False
     stored = json.loads((tmp_path / "model" / "tiny-hc" / "summary.json").read_text())
     assert stored["applicable"] is False and not (tmp_path / "model" / "tiny-hc" / "metrics.parquet").exists()
+
+
+def test_a_transfer_test_builds_the_submission_for_the_task_it_was_trained_on(data, tmp_path, monkeypatch):
+    monkeypatch.setitem(TRANSFER_TESTS, "tiny-hc", "synth-hc")
+    model = write_submission(tmp_path, """
+        class Model:
+            sample_rate = 16000
+            @staticmethod
+            def files(task): return [__file__] if task == "synth-hc" else []
+            def __init__(self, task, device="cpu"):
+                if task != "synth-hc":
+                    raise ValueError(f"built for {task}")
+            def __call__(self, x): return x
+    """)
+    summary = run(model, data, tmp_path)
+    assert summary["applicable"] and summary["examples"] == 14
+    assert summary["task"] == "tiny-hc" and summary["model_task"] == "synth-hc" and summary["files"] == [str(model)]
+    user_board(tmp_path, tmp_path / "board")
+    assert "a transfer test: every method runs as on `synth-hc`" in (tmp_path / "board" / "README.md").read_text()
+
+
+@pytest.mark.parametrize("transfer_test, trained", sorted(TRANSFER_TESTS.items()))
+def test_transfer_tests_draw_as_their_trained_task_on_another_source(transfer_test, trained):
+    test_recipe, trained_recipe = get_recipe(transfer_test), get_recipe(trained)
+    assert test_recipe.source != trained_recipe.source
+    assert replace(test_recipe, name=trained, description="", source=trained_recipe.source, path="") == \
+        replace(trained_recipe, description="", path="")
 
 
 def test_cli_prints_a_table(data, tmp_path, capsys):

@@ -20,14 +20,19 @@ from ..paths import recipes_dir
 from .sources import SOURCES
 
 TASK_KINDS = ("od", "hc", "sdr")  # the paper's tasks A, B and C, as FAMILY-KIND
-# The published board's tasks with 20 test clips each, evaluated in
-# full by `bench check --update --full`, checked on a sample by every `bench check` (full_board.py):
-# those of the sampled sources (recordings of real instruments). Networks trained on them transfer
-# better to real recordings (the paper's demo clips, baselines/checkpoints/README.md), so they are
-# the default tasks too: what `bench generate` builds when no task is named.
+# The default tasks, what `bench generate` builds when no task is named: those of the sampled sources
+# (recordings of real instruments). Networks trained on them transfer better to real recordings (the
+# paper's demo clips, baselines/checkpoints/README.md) than on the synthetic ones.
 FULL_FAMILY = "sampled"
-FULL_TASKS = tuple(f"{FULL_FAMILY}-{kind}" for kind in TASK_KINDS)
-DEFAULT_TASKS = FULL_TASKS
+DEFAULT_TASKS = tuple(f"{FULL_FAMILY}-{kind}" for kind in TASK_KINDS)
+# Transfer tests: a task of the same effect, levels and draws as a trained task, on clean audio that
+# task never plays (other recorded instruments). Every submission runs on one as it does on the
+# trained task (``Model(trained_task)``: a network with the weights it learned there).
+TRANSFER_TESTS = {"sampled-od-unseen": "sampled-od", "sampled-sdr-unseen": "sampled-sdr"}
+# The published board's tasks with 20 test clips each, evaluated in full by `bench check --update
+# --full`, checked on a sample by every `bench check` (full_board.py): the default tasks and their
+# transfer tests.
+FULL_TASKS = DEFAULT_TASKS + tuple(TRANSFER_TESTS)
 # The quick board (`bench run`, `bench check`'s quick part): the synthetic sources' tasks and, beyond
 # the paper, the pedalboard tasks on the same synthetic guitar, each cut to its first QUICK_EXAMPLES
 # examples of every split (`bench generate --limit 14`: the first two test clips at all 7 levels).

@@ -71,8 +71,8 @@ def smallest_p(clips: int, pairs: int) -> float:
 
 
 def clips_note(entries: dict[str, dict[str, Any]]) -> str:
-    """What a task's test split holds (source clips x levels), and, below :data:`ENOUGH_CLIPS`
-    clips, that it is a quick board."""
+    """What a task's test split holds (source clips x levels), below :data:`ENOUGH_CLIPS` clips that
+    it is a quick board, and on a transfer test which task the submissions ran as."""
     tables = [s["_table"] for s in entries.values() if s.get("applicable", True)]
     if not tables:
         return ""
@@ -80,6 +80,9 @@ def clips_note(entries: dict[str, dict[str, Any]]) -> str:
     note = f"{clips} source clips × {levels} levels = {max(len(t) for t in tables)} test examples"
     if clips < ENOUGH_CLIPS:
         note += f"; a quick board: too few clips for the per-clip tests to show much (the published board has {ENOUGH_CLIPS})"
+    for trained in sorted({s["model_task"] for s in entries.values() if s.get("model_task")}):
+        note += (f"; a transfer test: every method runs as on `{trained}` (a network with its `{trained}` weights), "
+                 f"on recorded instruments `{trained}` never plays")
     return note
 
 
