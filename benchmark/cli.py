@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -197,9 +198,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
-    settings = TrainConfig(args.epochs, args.minutes, args.config, args.seed, args.batch_size, args.crop_seconds,
-                           args.lr, args.consistent, args.loss, args.peak_normalise, args.lr_schedule, args.precision,
-                           args.dynamics_db, args.init, args.odd, args.timbre_db, args.val_task)
+    # every setting has its flag of the same name (--batch-size: batch_size)
+    settings = TrainConfig(**{field.name: getattr(args, field.name) for field in dataclasses.fields(TrainConfig)})
     checkpoint = train(args.model, args.task, settings, args.data, args.out, args.device)
     print(f"{args.model} on {args.task}: best val SI-SDR {checkpoint['val_si_sdr']:.2f} dB at epoch "
           f"{checkpoint['best_epoch']} of {checkpoint['epochs']} ({checkpoint['train_seconds'] / 60:.1f} min, "

@@ -122,7 +122,7 @@ def render_voice(font: SoundFont, voice: Voice, key: int, held_s: float, rate: i
     n_read = math.ceil(n * stretch) + 2 if vibrato_cents > 0 else n
     source = _recording(font, voice, math.ceil(n_read * ratio) + 1)
     up, down = ratio.denominator, ratio.numerator
-    played = scipy.signal.resample_poly(source, up, down, window=_lowpass_taps(up, down))[:n_read]
+    played = (source if up == down else scipy.signal.resample_poly(source, up, down, window=_lowpass_taps(up, down)))[:n_read]
     if vibrato_cents > 0:
         played = vibrato(np.pad(played, (0, n_read - len(played))), n, rate, vibrato_cents, vibrato_hz)
     n = min(n, len(played))
