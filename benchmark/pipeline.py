@@ -205,7 +205,7 @@ FULL_PREFACE = (
     "The published board: the tasks on the sampled sources (recordings of real instruments, FluidR3), "
     "{clips} source clips per task at every level, enough for the per-clip tests below, and their transfer tests "
     "(`-unseen`: the same clips and levels played on recorded instruments the networks never heard, each network "
-    "with the weights it learned on the task tested). Every baseline's "
+    "running the weights it learned on the task without `-unseen`). Every baseline's "
     "per-example scores are in `results/` beside this page (`summary.json` and `metrics.parquet`, as `bench "
     "evaluate` writes them): pair your own model's rows with them. `bench check` re-evaluates a fixed sample of "
     "them (the first {sample} test examples of each task: its first source clip at every level) on every CI run. A network appears on the tasks it has a "
