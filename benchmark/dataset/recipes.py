@@ -28,7 +28,7 @@ DEFAULT_TASKS = tuple(f"{FULL_FAMILY}-{kind}" for kind in TASK_KINDS)
 # Transfer tests: a task of the same effect, levels and draws as a trained task, on clean audio that
 # task never plays (other recorded instruments). Every submission runs on one as it does on the
 # trained task (``Model(trained_task)``: a network with the weights it learned there).
-TRANSFER_TESTS = {"sampled-od-unseen": "sampled-od", "sampled-sdr-unseen": "sampled-sdr"}
+TRANSFER_TESTS = {"sampled-od-unseen": "sampled-od", "sampled-hc-unseen": "sampled-hc", "sampled-sdr-unseen": "sampled-sdr"}
 # The published board's tasks with 20 test clips each, evaluated in full by `bench check --update
 # --full`, checked on a sample by every `bench check` (full_board.py): the default tasks and their
 # transfer tests.
