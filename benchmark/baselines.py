@@ -26,9 +26,8 @@ class Baseline:
     def has_what_it_needs(self, task: str) -> bool:
         """A network needs its checkpoint for the task (``baselines/checkpoints/NAME/TASK.pt``; on a
         transfer test, the trained task's); the others nothing."""
-        from .dataset.recipes import TRANSFER_TESTS  # here: submission processes import this module, not the data package
-        trained = TRANSFER_TESTS.get(task, task)
-        return self.kind != "network" or checkpoint_path(self.name, trained, paths.checkpoints_dir()).is_file()
+        from .dataset.recipes import model_task  # here: submission processes import this module, not the data package
+        return self.kind != "network" or checkpoint_path(self.name, model_task(task), paths.checkpoints_dir()).is_file()
 
 
 BASELINES = {b.name: b for b in (

@@ -33,6 +33,11 @@ TRANSFER_TESTS = {"sampled-od-unseen": "sampled-od", "sampled-hc-unseen": "sampl
 # --full`, checked on a sample by every `bench check` (full_board.py): the default tasks and their
 # transfer tests.
 FULL_TASKS = DEFAULT_TASKS + tuple(TRANSFER_TESTS)
+
+
+def model_task(task: str) -> str:
+    """The task a submission is built for when it runs on ``task``: on a transfer test its trained task."""
+    return TRANSFER_TESTS.get(task, task)
 # The quick board (`bench run`, `bench check`'s quick part): the synthetic sources' tasks and, beyond
 # the paper, the pedalboard tasks on the same synthetic guitar, each cut to its first QUICK_EXAMPLES
 # examples of every split (`bench generate --limit 14`: the first two test clips at all 7 levels).

@@ -10,7 +10,7 @@ against the clean signal with the same metrics, and writes
   hashes and versions, and FAD (one value for all outputs, ``fad.py``) when an embedding
   model is given.
 
-On a transfer test (``TRANSFER_TESTS``, e.g. ``sampled-od-unseen``) the submission is built for the
+On a transfer test (``recipes.TRANSFER_TESTS``, e.g. ``sampled-od-unseen``) the submission is built for the
 task it was trained on (``Model("sampled-od")``), and the summary names that task (``model_task``).
 
 On hard-clipping tasks every output is checked for clip consistency (:func:`clip_consistent`),
@@ -41,7 +41,7 @@ from tqdm import tqdm
 
 from ..atomic import atomic_path, write_json
 from ..dataset.generate import example_level
-from ..dataset.recipes import TRANSFER_TESTS, known_tasks, parse_recipe
+from ..dataset.recipes import known_tasks, model_task, parse_recipe
 from ..dataset.shards import DataError, example_lengths, load_manifest, manifest_path, read_examples
 from ..effects import CLIP_TOLERANCE, EFFECTS, clipped_mask
 from ..executor import Executor, LocalExecutor
@@ -288,13 +288,13 @@ def evaluate(submission: str | Path, task: str, data: str | Path = "data", resul
             and fad_hook.reusable(summary, fad)):
         return {**summary, "reused": True}
     executor = executor or LocalExecutor()
-    model_task = TRANSFER_TESTS.get(task, task)
-    with running_submission(executor, submission, model_task, device, timeout) as runner:
+    built_for = model_task(task)
+    with running_submission(executor, submission, built_for, device, timeout) as runner:
         base = {"submission": name, "submission_file": str(submission), "task": task, "split": split,
                 "paper_task": manifest["recipe"].get("paper_task", ""), "data_fingerprint": manifest["fingerprint"], "harness_version": HARNESS_VERSION,
                 "versions": package_versions(), "device": device, "batch_size": batch_size}
-        if model_task != task:
-            base["model_task"] = model_task
+        if built_for != task:
+            base["model_task"] = built_for
         base["display_name"] = runner.display_name
         if runner.not_applicable:
             summary = {**base, "applicable": False, "reason": runner.not_applicable, "files": [],
