@@ -292,6 +292,16 @@ def test_a_transfer_test_builds_the_submission_for_the_task_it_was_trained_on(da
     assert summary["task"] == "tiny-hc" and summary["model_task"] == "synth-hc" and summary["files"] == [str(model)]
     user_board(tmp_path, tmp_path / "board")
     assert "a transfer test: every method runs as on `synth-hc`" in (tmp_path / "board" / "README.md").read_text()
+    declines = write_submission(tmp_path, """
+        class Model:
+            sample_rate = 16000
+            @staticmethod
+            def supports(task): return task != "synth-hc"
+            def __init__(self, task, device="cpu"): raise AssertionError("never built")
+            def __call__(self, x): return x
+    """, name="declines.py")
+    reason = run(declines, data, tmp_path)["reason"]
+    assert reason == "declines.py does not apply to task synth-hc; the transfer test tiny-hc runs every method as on synth-hc"
 
 
 @pytest.mark.parametrize("transfer_test, trained", sorted(TRANSFER_TESTS.items()))

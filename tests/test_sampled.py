@@ -13,7 +13,7 @@ import soundfile as sf
 
 from benchmark.dataset.sampled import (SoundFontError, open_pinned_soundfont, pinned, sampled_guitar, sampled_guitar_unseen,
                                        sampled_mix, sampled_mix_unseen)
-from benchmark.dataset.sampled.band import GUITARS, PALM_MUTED_GUITAR, SEEN, UNSEEN, UNSEEN_GUITARS
+from benchmark.dataset.sampled.band import PALM_MUTED_GUITAR, SEEN, UNSEEN
 from benchmark.dataset.sampled.player import play
 from conftest import require, require_binary
 from test_synth import autocorrelation_pitch, frame_rms_db
@@ -181,10 +181,10 @@ def assert_same_performances(seen_source, unseen_source, font) -> list[float]:
 
 
 def test_the_unseen_guitars_play_the_same_performances_on_recordings_the_others_never_play(font):
-    assert all("Guitar" in font.preset_name(*preset) for preset in UNSEEN_GUITARS)
-    seen = recordings(font, [*GUITARS, PALM_MUTED_GUITAR])
-    assert recordings(font, UNSEEN_GUITARS) and not recordings(font, UNSEEN_GUITARS) & seen
-    assert recordings(font, [(8, 26)]) & recordings(font, GUITARS)  # e.g. the Hawaiian guitar: the jazz guitar's recordings
+    assert all("Guitar" in font.preset_name(*preset) for preset in UNSEEN.guitars)
+    seen = recordings(font, [*SEEN.guitars, PALM_MUTED_GUITAR])
+    assert recordings(font, UNSEEN.guitars) and not recordings(font, UNSEEN.guitars) & seen
+    assert recordings(font, [(8, 26)]) & recordings(font, SEEN.guitars)  # e.g. the Hawaiian guitar: the jazz guitar's recordings
     assert max(assert_same_performances(sampled_guitar, sampled_guitar_unseen, font)) < 0.5  # other recordings
 
 

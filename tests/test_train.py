@@ -16,7 +16,7 @@ from benchmark.models.consistency import ClipConsistent
 from benchmark.models.augment import redistort_batch
 from benchmark.harness.evaluate import evaluate
 from benchmark.dataset.generate import generate_task, parse_example_id
-from benchmark.dataset.shards import iter_examples
+from benchmark.dataset.shards import iter_examples, split_fingerprint
 from benchmark.dataset.timbre import peak_section, shelf_section
 from benchmark.dataset.torch_dataset import DistortionDataset
 from benchmark.effects.registry import apply_effect
@@ -328,12 +328,24 @@ def test_validation_on_another_task_selects_there_and_refuses_another_effect_or_
     path = tmp_path / "a" / "waveunet" / "tiny-od.pt"
     checkpoint = torch.load(path, weights_only=False)
     other = json.loads((data / "other-od" / "manifest.json").read_text())
-    assert checkpoint["val_task"] == "other-od" and checkpoint["val_data_fingerprint"] == other["fingerprint"]
+    assert checkpoint["val_task"] == "other-od" and checkpoint["val_split_fingerprint"] == split_fingerprint(other, "val")
     assert checkpoint["timbre_db"] == 6.0
     net, _ = load_network(path, "waveunet")
     scores = {task: benchmark.models.train.validate(net, DistortionDataset(data / task, "val"), "cpu", 4, "sdr")[1]
               for task in ("other-od", "tiny-od")}
     assert checkpoint["val_si_sdr"] == pytest.approx(scores["other-od"], abs=1e-4) != scores["tiny-od"]
+    # the val task rebuilt with its whole val split but part of its train and test splits: another task
+    # fingerprint, the same val split, so the run resumes there
+    rebuilt = tmp_path / "rebuilt"
+    rebuilt.mkdir()
+    (rebuilt / "tiny-od").symlink_to(data / "tiny-od")
+    generate_task(small_recipe(tmp_path, "synth-od", name="other-od", seed=7, splits=two_val), rebuilt, limit=2,
+                  progress=False)
+    partial = json.loads((rebuilt / "other-od" / "manifest.json").read_text())
+    assert partial["fingerprint"] != other["fingerprint"] and partial["splits"]["val"] == other["splits"]["val"]
+    resumed = train("waveunet", "tiny-od", TrainConfig(epochs=2, crop_seconds=0.5, batch_size=4, timbre_db=6.0,
+                                                       val_task="other-od"), rebuilt, tmp_path / "a", progress=False)
+    assert resumed["epochs"] == 2 and resumed["val_split_fingerprint"] == checkpoint["val_split_fingerprint"]
     settings = TrainConfig(epochs=1, crop_seconds=0.5, batch_size=4)
     for val_task, message in (("other-hc", "--val-task other-hc: its effect is .*hard_clip.*'tiny-od' has .*sox_overdrive"),
                               ("part-od", "--val-task part-od: .* holds 1 of its 2 val examples"),

@@ -95,6 +95,12 @@ def combined_sha256(hashes: Iterable[str]) -> str:
     return hashlib.sha256("\n".join(hashes).encode()).hexdigest()
 
 
+def split_fingerprint(manifest: dict[str, Any], split: str) -> str:
+    """SHA-256 of one split of a generated task: its recipe's hash and its shards'. Unlike the task's
+    ``fingerprint`` it stays the same when the other splits are built with another ``--limit``."""
+    return combined_sha256([manifest["recipe_sha256"]] + [s["sha256"] for s in manifest["splits"][split]["shards"]])
+
+
 def _audio_array(signals: list[np.ndarray]) -> pa.Array:
     offsets = np.concatenate([[0], np.cumsum([len(s) for s in signals])]).astype(np.int32)
     values = np.concatenate(signals).astype(np.float32) if signals else np.zeros(0, np.float32)

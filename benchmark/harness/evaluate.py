@@ -297,7 +297,9 @@ def evaluate(submission: str | Path, task: str, data: str | Path = "data", resul
             base["model_task"] = built_for
         base["display_name"] = runner.display_name
         if runner.not_applicable:
-            summary = {**base, "applicable": False, "reason": runner.not_applicable, "files": [],
+            reason = runner.not_applicable + (f"; the transfer test {task} runs every method as on {built_for}"
+                                              if built_for != task else "")
+            summary = {**base, "applicable": False, "reason": reason, "files": [],
                        "opt_in_metrics": list(opt_in), "run_key": _run_key(file_sha256(submission), manifest, split,
                                                                            opt_in)}
             write_json(out_dir / "summary.json", summary)

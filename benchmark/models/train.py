@@ -40,7 +40,7 @@ from tqdm import tqdm
 from ..atomic import atomic_path
 from ..dataset.generate import parse_example_id
 from ..dataset.recipes import parse_recipe
-from ..dataset.shards import DataError, iter_examples, load_manifest
+from ..dataset.shards import DataError, iter_examples, load_manifest, split_fingerprint
 from ..dataset.torch_dataset import DistortionDataset, open_split
 from ..effects import EFFECTS
 from ..hashing import file_sha256
@@ -132,8 +132,8 @@ def plot_curve(path: Path, history: list[dict[str, float]], title: str) -> None:
 
 
 def _val_split(data: Path, task: str, manifest: dict[str, Any], val_task: str | None) -> tuple[Path, str | None]:
-    """The folder whose val split validates a run, and that split's data fingerprint when it is another
-    task's: ``val_task`` must apply the same effect (name and fixed parameters) at the same sample rate
+    """The folder whose val split validates a run, and that split's fingerprint (``split_fingerprint``)
+    when it is another task's: ``val_task`` must apply the same effect (name and fixed parameters) at the same sample rate
     and hold its whole val split."""
     if not val_task:
         return data / task, None
@@ -152,7 +152,7 @@ def _val_split(data: Path, task: str, manifest: dict[str, Any], val_task: str | 
     if held < whole:
         raise TrainingError(f"--val-task {val_task}: {val_dir} holds {held} of its {whole} val examples "
                             f"(generated with --limit {other.get('limit')})")
-    return val_dir, other["fingerprint"]
+    return val_dir, split_fingerprint(other, "val")
 
 
 def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data", out: str | Path = "runs",
@@ -206,7 +206,7 @@ def train(name: str, task: str, settings: TrainConfig, data: str | Path = "data"
            "init_sha256": file_sha256(settings.init) if settings.init else None, "odd": settings.odd,
            "timbre_db": settings.timbre_db, "val_task": settings.val_task}
     if val_fingerprint:
-        run["val_data_fingerprint"] = val_fingerprint
+        run["val_split_fingerprint"] = val_fingerprint
     history: list[dict[str, float]] = []
     val_set = DistortionDataset(val_dir, "val")
     if state_path.is_file():

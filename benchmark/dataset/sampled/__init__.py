@@ -14,13 +14,13 @@ import numpy as np
 from ..synth.dsp import n_samples, normalise_peak
 from ..synth.guitar import draw_guitar_plan
 from ..synth.mix import render_mix
-from .band import GUITARS, UNSEEN, UNSEEN_GUITARS, play_guitar, sampled_band
+from .band import SEEN, UNSEEN, play_guitar, sampled_band
 from .pinned import open_pinned_soundfont
 from .soundfont import SoundFont, SoundFontError
 
 
 def sampled_guitar(rng: np.random.Generator, seconds: float, sample_rate: int, font: SoundFont,
-                   guitars: tuple[tuple[int, int], ...] = GUITARS) -> np.ndarray:
+                   guitars: tuple[tuple[int, int], ...] = SEEN.guitars) -> np.ndarray:
     """A clean guitar loop played on recorded guitars (one of ``guitars`` per clip, as (bank, program)):
     mono float64, ``round(seconds*sample_rate)`` samples."""
     n = n_samples(seconds, sample_rate)
@@ -31,9 +31,9 @@ def sampled_guitar(rng: np.random.Generator, seconds: float, sample_rate: int, f
 
 
 def sampled_guitar_unseen(rng: np.random.Generator, seconds: float, sample_rate: int, font: SoundFont) -> np.ndarray:
-    """:func:`sampled_guitar` on recorded guitars it never plays (UNSEEN_GUITARS: nylon and
+    """:func:`sampled_guitar` on recorded guitars it never plays (``band.UNSEEN``: nylon and
     steel-string): the same performance for the same ``rng``, another recorded timbre."""
-    return sampled_guitar(rng, seconds, sample_rate, font, UNSEEN_GUITARS)
+    return sampled_guitar(rng, seconds, sample_rate, font, UNSEEN.guitars)
 
 
 def sampled_mix(rng: np.random.Generator, seconds: float, sample_rate: int, font: SoundFont) -> np.ndarray:

@@ -26,23 +26,7 @@ from ..synth.strings import Note, mix_strings
 from .player import midi_velocity, play, render_note, velocity_gain
 from .soundfont import SoundFont, Voice
 
-# Presets of FluidR3_GM as (bank, program).
-GUITARS = ((0, 27), (0, 26), (8, 28))  # Clean Guitar, Jazz Guitar, Funk Guitar
-# Guitars whose recordings GUITARS and PALM_MUTED_GUITAR never play, for a transfer test on unseen
-# timbres (FluidR3's 12-string guitar plays the steel-string's recordings, its Hawaiian guitar the jazz guitar's):
-UNSEEN_GUITARS = ((0, 24), (0, 25))  # Nylon String Guitar, Steel String Guitar
-PALM_MUTED_GUITAR = (0, 28)
-BASSES = ((0, 33), (0, 34), (0, 35))  # Fingered, Picked, Fretless Bass
-DRUM_KITS = (0, 8, 16, 32, 40)  # bank 128: Standard, Room, Power, Jazz, Brush
-DRUM_KEYS = {"kick": (35, 36), "snare": (38, 40), "hat": (42, 44)}  # General MIDI percussion keys
-KEYBOARDS = ((0, 0), (0, 4), (0, 16))  # Yamaha Grand Piano, Rhodes EP, Drawbar Organ
-# Presets whose recordings the above never play (tests/test_sampled.py checks it sample by sample),
-# for a transfer test on unseen timbres; FluidR3's Slap Bass plays some of the Funk Guitar's recordings
-# and its Bright and Honky-Tonk grand pianos the seen piano's, so they are not used:
-UNSEEN_BASSES = ((0, 32), (0, 37))  # Acoustic Bass, Pop Bass
-UNSEEN_DRUM_KITS = (24, 25)  # bank 128: Electronic, TR-808
-UNSEEN_DRUM_KEYS = {"kick": (35, 36), "snare": (38, 40), "hat": (46, 51)}  # half-open hi-hat and ride
-UNSEEN_KEYBOARDS = ((0, 2), (0, 5), (0, 18))  # Electric Grand, Legend EP 2, Rock Organ
+PALM_MUTED_GUITAR = (0, 28)  # FluidR3_GM's Muted Guitar (bank, program): palm mutes and chucks, whichever guitar plays
 DAMP_S = 0.012  # time constant of a string damped by the player (s), as the synthetic strings
 CHUCK_S = 0.03  # how long a fret-hand-muted chuck sounds before it is damped (s)
 DRUM_SECONDS = 2.0  # longest drum stroke rendered (s)
@@ -51,8 +35,8 @@ _COMPING = ("x.......", "x...x...", "x.x.x.x.", "x..x..x.", "x...x.x.")  # eight
 
 @dataclass(frozen=True)
 class Ensemble:
-    """The presets a sampled band draws its players from, as (bank, program) (drum kits: bank 128
-    programs, played on ``drum_keys``, General MIDI percussion keys per drum)."""
+    """The FluidR3_GM presets a sampled band draws its players from, as (bank, program) (drum kits:
+    bank 128 programs, played on ``drum_keys``, General MIDI percussion keys per drum)."""
 
     guitars: tuple[tuple[int, int], ...]
     basses: tuple[tuple[int, int], ...]
@@ -61,8 +45,24 @@ class Ensemble:
     keyboards: tuple[tuple[int, int], ...]
 
 
-SEEN = Ensemble(GUITARS, BASSES, DRUM_KITS, DRUM_KEYS, KEYBOARDS)
-UNSEEN = Ensemble(UNSEEN_GUITARS, UNSEEN_BASSES, UNSEEN_DRUM_KITS, UNSEEN_DRUM_KEYS, UNSEEN_KEYBOARDS)
+SEEN = Ensemble(
+    guitars=((0, 27), (0, 26), (8, 28)),  # Clean Guitar, Jazz Guitar, Funk Guitar
+    basses=((0, 33), (0, 34), (0, 35)),  # Fingered, Picked, Fretless Bass
+    drum_kits=(0, 8, 16, 32, 40),  # Standard, Room, Power, Jazz, Brush
+    drum_keys={"kick": (35, 36), "snare": (38, 40), "hat": (42, 44)},
+    keyboards=((0, 0), (0, 4), (0, 16)),  # Yamaha Grand Piano, Rhodes EP, Drawbar Organ
+)
+# Presets whose recordings SEEN and PALM_MUTED_GUITAR never play (tests/test_sampled.py checks it
+# sample by sample), for a transfer test on unseen timbres. FluidR3's 12-string guitar plays the
+# steel-string's recordings, its Hawaiian guitar the jazz guitar's, its Slap Bass some of the Funk
+# Guitar's and its Bright and Honky-Tonk grand pianos the seen piano's: none of them is used.
+UNSEEN = Ensemble(
+    guitars=((0, 24), (0, 25)),  # Nylon String Guitar, Steel String Guitar
+    basses=((0, 32), (0, 37)),  # Acoustic Bass, Pop Bass
+    drum_kits=(24, 25),  # Electronic, TR-808
+    drum_keys={"kick": (35, 36), "snare": (38, 40), "hat": (46, 51)},  # half-open hi-hat and ride
+    keyboards=((0, 2), (0, 5), (0, 18)),  # Electric Grand, Legend EP 2, Rock Organ
+)
 
 
 def string_player(font: SoundFont, preset: tuple[int, int], detune_cents: tuple[float, ...],
@@ -85,7 +85,7 @@ def string_player(font: SoundFont, preset: tuple[int, int], detune_cents: tuple[
 
 
 def play_guitar(font: SoundFont, rng: np.random.Generator, plan, n: int, sample_rate: int,
-                guitars: tuple[tuple[int, int], ...] = GUITARS) -> np.ndarray:
+                guitars: tuple[tuple[int, int], ...] = SEEN.guitars) -> np.ndarray:
     """A guitar plan (``synth.guitar.draw_guitar_plan``) played on a recorded guitar drawn from ``rng``
     among ``guitars`` (presets as (bank, program); palm mutes play PALM_MUTED_GUITAR whatever they are)."""
     preset = pick_one(rng, guitars)
@@ -93,9 +93,9 @@ def play_guitar(font: SoundFont, rng: np.random.Generator, plan, n: int, sample_
     return render_guitar(rng, plan, n, sample_rate, functools.partial(mix_strings, play_note=player))
 
 
-def _play_bass(font: SoundFont, basses: tuple[tuple[int, int], ...], rng: np.random.Generator, notes: list[Note],
+def _play_bass(font: SoundFont, ensemble: Ensemble, rng: np.random.Generator, notes: list[Note],
                n: int, sample_rate: int) -> np.ndarray:
-    return mix_strings(notes, n, sample_rate, string_player(font, pick_one(rng, basses), (0.0,), sample_rate))
+    return mix_strings(notes, n, sample_rate, string_player(font, pick_one(rng, ensemble.basses), (0.0,), sample_rate))
 
 
 def _drum_kit(font: SoundFont, ensemble: Ensemble, rng: np.random.Generator, drum: str,
@@ -113,10 +113,10 @@ def _drum_kit(font: SoundFont, ensemble: Ensemble, rng: np.random.Generator, dru
     return stroke
 
 
-def _play_keys(font: SoundFont, keyboards: tuple[tuple[int, int], ...], rng: np.random.Generator, song: Song, n: int,
+def _play_keys(font: SoundFont, ensemble: Ensemble, rng: np.random.Generator, song: Song, n: int,
                sample_rate: int) -> np.ndarray:
     """Chords on a keyboard: the song's harmony in close position around middle C, on a comping rhythm."""
-    preset, pattern = pick_one(rng, keyboards), pick_one(rng, _COMPING)
+    preset, pattern = pick_one(rng, ensemble.keyboards), pick_one(rng, _COMPING)
     velocity = float(rng.uniform(0.4, 0.8))
     strokes = [4.0 * bar + 0.5 * slot for bar, slot in itertools.product(range(song.n_bars), range(8))
                if pattern[slot] == "x"]
@@ -137,5 +137,5 @@ def _play_keys(font: SoundFont, keyboards: tuple[tuple[int, int], ...], rng: np.
 def sampled_band(font: SoundFont, ensemble: Ensemble = SEEN) -> Band:
     """The band of ``synth.mix`` with recorded instruments (drawn from ``ensemble``), and a keyboard."""
     return Band(guitar=functools.partial(play_guitar, font, guitars=ensemble.guitars),
-                bass=functools.partial(_play_bass, font, ensemble.basses), kit=functools.partial(_drum_kit, font, ensemble),
-                keys=functools.partial(_play_keys, font, ensemble.keyboards))
+                bass=functools.partial(_play_bass, font, ensemble), kit=functools.partial(_drum_kit, font, ensemble),
+                keys=functools.partial(_play_keys, font, ensemble))
