@@ -12,7 +12,7 @@ import scipy.signal
 import soundfile as sf
 
 from benchmark.dataset.sampled import (SoundFontError, open_pinned_soundfont, pinned, sampled_guitar, sampled_guitar_unseen,
-                                       sampled_mix, sampled_mix_unseen)
+                                       sampled_mix, sampled_mix_solo, sampled_mix_unseen)
 from benchmark.dataset.sampled.band import PALM_MUTED_GUITAR, SEEN, UNSEEN
 from benchmark.dataset.sampled.player import play
 from conftest import require, require_binary
@@ -138,7 +138,8 @@ def test_pinned_soundfont_refuses_another_file_and_names_it(tmp_path):
         open_pinned_soundfont(tmp_path)
 
 
-@pytest.mark.parametrize("render", [sampled_guitar, sampled_guitar_unseen, sampled_mix, sampled_mix_unseen])
+@pytest.mark.parametrize("render", [sampled_guitar, sampled_guitar_unseen, sampled_mix, sampled_mix_solo,
+                                    sampled_mix_unseen])
 def test_sampled_sources_are_deterministic_and_not_silent(font, render):
     generate = functools.partial(render, font=font)
     first = generate(np.random.default_rng(11), 3.0, SR)

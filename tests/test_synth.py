@@ -225,6 +225,38 @@ def test_mix_has_broadband_and_tonal_segments():
     assert sum(f.max() > 0.25 for f in flatness) >= 2  # broadband noise in some
 
 
+@pytest.mark.parametrize("solo_share", [0.0, 0.5])
+def test_a_share_of_the_music_is_one_part_alone(solo_share):
+    """Which parts each music section calls on: with solo_share 0 the guitar always plays (bass,
+    drums and keys at their odds); otherwise that share of sections is one part, drawn uniformly."""
+    played: list[str] = []
+
+    def part(name):
+        def play(rng, *args):
+            played.append(name)
+            return np.ones(args[-2])
+        return play
+
+    def kit(rng, drum, sample_rate):
+        played.extend(["drums"] if drum == "kick" else [])
+        return lambda level, accent: np.ones(10)
+
+    band = mix.Band(guitar=part("guitar"), bass=part("bass"), kit=kit, keys=part("keys"))
+    rng, sections = np.random.default_rng(3), []
+    for _ in range(800):
+        played.clear()
+        mix._music(rng, SR // 10, SR, band, solo_share)
+        sections.append(frozenset(played))
+    without_guitar = sum("guitar" not in s for s in sections) / len(sections)
+    alone = {name: sum(s == {name} for s in sections) / len(sections) for name in ("bass", "drums", "keys")}
+    if solo_share == 0:
+        assert without_guitar == 0 and not any(alone.values())
+        assert 0.7 < sum("bass" in s for s in sections) / len(sections) < 0.9
+    else:
+        assert 0.32 < without_guitar < 0.43  # solo_share x 3/4
+        assert all(0.09 < share < 0.16 for share in alone.values())  # solo_share x 1/4 each
+
+
 def test_mix_sections_tile_the_clip_and_vary_across_seeds():
     n = 10 * SR
     plans = [mix._draw_mix_plan(np.random.default_rng(seed), n, SR) for seed in range(20)]

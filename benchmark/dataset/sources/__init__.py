@@ -2,8 +2,8 @@
 
 - ``segments``: what every source gives (a segment per split and key), seeded draws, silence;
 - ``embedded``: ``synth-guitar`` and ``synth-mix``, rendered by ``benchmark.dataset.synth``, and
-  ``sampled-guitar`` and ``sampled-mix``, played from recordings by ``benchmark.dataset.sampled``,
-  and ``sampled-guitar-unseen`` and ``sampled-mix-unseen`` (their performances on recorded
+  ``sampled-guitar`` and ``sampled-mix``, played from recordings by ``benchmark.dataset.sampled``
+  (``sampled-mix-solo``: half its music played by one part alone), and ``sampled-guitar-unseen`` and ``sampled-mix-unseen`` (their performances on recorded
   instruments they never play);
 - ``folders``: real recordings, ``ceg`` (any folder) and ``signaltrain`` (SignalTrain LA2A v1.1).
 """
@@ -26,6 +26,7 @@ SOURCES: dict[str, Callable[..., EmbeddedSource | FolderSource]] = {
     "sampled-guitar": open_sampled_source,
     "sampled-guitar-unseen": open_sampled_source,
     "sampled-mix": open_sampled_source,
+    "sampled-mix-solo": open_sampled_source,
     "sampled-mix-unseen": open_sampled_source,
     "ceg": open_folder_source,
     "signaltrain": open_folder_source,

@@ -1,7 +1,8 @@
 """The embedded sources: ``synth-guitar`` and ``synth-mix`` (rendered by ``benchmark.dataset.synth``),
 ``sampled-guitar`` and ``sampled-mix`` (the same performances played from recordings of real
-instruments, ``benchmark.dataset.sampled``), and ``sampled-guitar-unseen`` and ``sampled-mix-unseen``
-(their performances on recorded instruments they never play, a transfer test). Each clip is rendered
+instruments, ``benchmark.dataset.sampled``; ``sampled-mix-solo``, the mix with half its music played by
+one part alone), and ``sampled-guitar-unseen`` and ``sampled-mix-unseen`` (their performances on recorded
+instruments they never play, a transfer test). Each clip is rendered
 per (seed, split, key) and quantised to 16 bit, as a recording would be."""
 from __future__ import annotations
 
@@ -48,7 +49,8 @@ class EmbeddedSource:
 
 SYNTH_RENDERERS = {"synth-guitar": synth.synth_guitar, "synth-mix": synth.synth_mix}
 SAMPLED_RENDERERS = {"sampled-guitar": sampled.sampled_guitar, "sampled-guitar-unseen": sampled.sampled_guitar_unseen,
-                     "sampled-mix": sampled.sampled_mix, "sampled-mix-unseen": sampled.sampled_mix_unseen}
+                     "sampled-mix": sampled.sampled_mix, "sampled-mix-solo": sampled.sampled_mix_solo,
+                     "sampled-mix-unseen": sampled.sampled_mix_unseen}
 
 
 def open_synth_source(recipe: Recipe, source_root: str | Path | None = None, skip_bad: bool = False) -> EmbeddedSource:

@@ -1,5 +1,7 @@
 """SignalTrain-like mixes: ``synth_mix`` lays sections (test signals, and music with bass and
-drums) end to end at levels spread over 20 dB, sometimes overlaying a test signal on top.
+drums) end to end at levels spread over 20 dB, sometimes overlaying a test signal on top;
+``render_mix`` may also play some music sections as one part alone (SignalTrain's inputs hold
+single-instrument recordings: a bass, a percussion track).
 """
 from __future__ import annotations
 
@@ -46,8 +48,10 @@ def synth_mix(rng: np.random.Generator, seconds: float, sample_rate: int = 16000
     return render_mix(rng, seconds, sample_rate, SYNTH_BAND)
 
 
-def render_mix(rng: np.random.Generator, seconds: float, sample_rate: int, band: Band) -> np.ndarray:
-    """A SignalTrain-like mix whose music sections ``band`` plays (see :func:`synth_mix`)."""
+def render_mix(rng: np.random.Generator, seconds: float, sample_rate: int, band: Band,
+               solo_share: float = 0.0) -> np.ndarray:
+    """A SignalTrain-like mix whose music sections ``band`` plays (see :func:`synth_mix`); a share
+    ``solo_share`` of them (0 to 1) is one part alone (:func:`_music`). With 0, nothing more is drawn."""
     n = n_samples(seconds, sample_rate)
     out = np.zeros(n)
     for section in _draw_mix_plan(rng, n, sample_rate):
@@ -55,7 +59,7 @@ def render_mix(rng: np.random.Generator, seconds: float, sample_rate: int, band:
         if length == 0:  # only in clips shorter than a few samples
             continue
         if section.kind == "music":
-            signal = _music(rng, length, sample_rate, band)
+            signal = _music(rng, length, sample_rate, band, solo_share)
         else:
             signal = _TEST_SIGNALS[section.kind](rng, length, sample_rate)
         level = db_to_gain(section.gain_db)
@@ -155,6 +159,11 @@ class Band:
     kit: DrumKit
     keys: Callable[..., np.ndarray] | None = None
 
+    @property
+    def parts(self) -> tuple[str, ...]:
+        """The parts it plays: guitar, bass, drums, and keys if it has them."""
+        return ("guitar", "bass", "drums") + (("keys",) if self.keys is not None else ())
+
 
 def _synth_bass(rng: np.random.Generator, notes: list[Note], n: int, sample_rate: int) -> np.ndarray:
     return render_notes(notes, _draw_bass(rng), n, sample_rate)
@@ -163,20 +172,35 @@ def _synth_bass(rng: np.random.Generator, notes: list[Note], n: int, sample_rate
 SYNTH_BAND = Band(guitar=render_guitar, bass=_synth_bass, kit=_synth_kit)
 
 
-def _music(rng: np.random.Generator, n: int, sample_rate: int, band: Band) -> np.ndarray:
-    """Guitar, usually with bass and drums (and keys, if the band has them), sharing one song."""
+def _music(rng: np.random.Generator, n: int, sample_rate: int, band: Band, solo_share: float = 0.0) -> np.ndarray:
+    """Guitar, usually with bass and drums (and keys, if the band has them), sharing one song; with
+    probability ``solo_share``, one of the band's parts alone (drawn uniformly)."""
     plan = draw_guitar_plan(rng, n / sample_rate, sample_rate)
-    out = normalise_rms(band.guitar(rng, plan, n, sample_rate))
+    if solo_share and rng.random() < solo_share:
+        return play_part(rng, pick_one(rng, band.parts), plan, n, sample_rate, band)
+    out = normalise_rms(play_part(rng, "guitar", plan, n, sample_rate, band))
     if rng.random() < 0.8:
-        bass = band.bass(rng, bass_notes(rng, plan.song), n, sample_rate)
+        bass = play_part(rng, "bass", plan, n, sample_rate, band)
         out += normalise_rms(bass) * db_to_gain(rng.uniform(-6.0, 0.0))
     if rng.random() < 0.8:
-        drums = _drum_track(rng, plan.song, n, sample_rate, band.kit)
+        drums = play_part(rng, "drums", plan, n, sample_rate, band)
         out += normalise_rms(drums) * db_to_gain(rng.uniform(-6.0, 2.0))
     if band.keys is not None and rng.random() < 0.6:
-        keys = band.keys(rng, plan.song, n, sample_rate)
+        keys = play_part(rng, "keys", plan, n, sample_rate, band)
         out += normalise_rms(keys) * db_to_gain(rng.uniform(-8.0, 0.0))
     return out
+
+
+def play_part(rng: np.random.Generator, part: str, plan, n: int, sample_rate: int, band: Band) -> np.ndarray:
+    """One part of ``band`` (one of ``band.parts``) playing a guitar plan's song: ``n`` samples,
+    not normalised."""
+    if part == "bass":
+        return band.bass(rng, bass_notes(rng, plan.song), n, sample_rate)
+    if part == "drums":
+        return _drum_track(rng, plan.song, n, sample_rate, band.kit)
+    if part == "keys":
+        return band.keys(rng, plan.song, n, sample_rate)
+    return band.guitar(rng, plan, n, sample_rate)
 
 
 _TEST_SIGNALS = {
