@@ -19,10 +19,10 @@ import argparse
 import numpy as np
 import torch
 
-from benchmark.dataset.sampled import open_pinned_soundfont, sampled_mix
+from benchmark.dataset.sampled import open_pinned_soundfont
 from benchmark.dataset.sampled.band import SEEN, UNSEEN, sampled_band
 from benchmark.dataset.synth.guitar import draw_guitar_plan
-from benchmark.dataset.synth.mix import play_part
+from benchmark.dataset.synth.mix import Band, play_part, render_mix
 from benchmark.effects.clipping import clip_to_sdr
 from benchmark.metrics import si_sdr
 from benchmark.models.checkpoints import load_network
@@ -31,12 +31,12 @@ SAMPLE_RATE = 16000
 PEAK = 0.5
 
 
-def render(part: str, seed: int, seconds: float, band, font) -> np.ndarray:
-    """A clean clip of one part alone (or "mix": ``sampled_mix``), peak-normalised to PEAK."""
+def render(part: str, seed: int, seconds: float, band: Band) -> np.ndarray:
+    """A clean clip of one part of ``band`` alone (or "mix": the band's mix), peak-normalised to PEAK."""
     rng = np.random.default_rng(seed)
     n = round(seconds * SAMPLE_RATE)
     if part == "mix":
-        audio = sampled_mix(rng, seconds, SAMPLE_RATE, font)
+        audio = render_mix(rng, seconds, SAMPLE_RATE, band)
     else:
         audio = play_part(rng, part, draw_guitar_plan(rng, seconds, SAMPLE_RATE), n, SAMPLE_RATE, band)
     return PEAK * audio / np.max(np.abs(audio))
@@ -53,8 +53,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     levels = args.sdr or [1.0, 5.0, 10.0, 20.0]
-    font = open_pinned_soundfont()
-    band = sampled_band(font, UNSEEN if args.unseen else SEEN)
+    band = sampled_band(open_pinned_soundfont(), UNSEEN if args.unseen else SEEN)
     networks = {}
     for item in args.checkpoint:
         name, path = item.split("=", 1)
@@ -63,7 +62,7 @@ def main() -> None:
     for part in ("mix", *band.parts):
         scores = {name: np.zeros((args.clips, len(levels))) for name in ["input", *networks]}
         for clip in range(args.clips):
-            clean = render(part, 1000 + clip, args.seconds, band, font)
+            clean = render(part, 1000 + clip, args.seconds, band)
             for j, level in enumerate(levels):
                 clipped = clip_to_sdr(clean, level)[0]
                 target, given = clean.astype(np.float32)[None], clipped.astype(np.float32)[None]

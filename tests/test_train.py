@@ -334,7 +334,7 @@ def test_validation_on_another_task_selects_there_and_refuses_another_effect_or_
     scores = {task: benchmark.models.train.validate(net, DistortionDataset(data / task, "val"), "cpu", 4, "sdr")[1]
               for task in ("other-od", "tiny-od")}
     assert checkpoint["val_si_sdr"] == pytest.approx(scores["other-od"], abs=1e-4) != scores["tiny-od"]
-    # the val task rebuilt with its whole val split but part of its train and test splits: another task
+    # the val task rebuilt with its whole val split but 2 of its 7 test examples: another task
     # fingerprint, the same val split, so the run resumes there
     rebuilt = tmp_path / "rebuilt"
     rebuilt.mkdir()

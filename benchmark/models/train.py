@@ -133,8 +133,8 @@ def plot_curve(path: Path, history: list[dict[str, float]], title: str) -> None:
 
 def _val_split(data: Path, task: str, manifest: dict[str, Any], val_task: str | None) -> tuple[Path, str | None]:
     """The folder whose val split validates a run, and that split's fingerprint (``split_fingerprint``)
-    when it is another task's: ``val_task`` must apply the same effect (name and fixed parameters) at the same sample rate
-    and hold its whole val split."""
+    when it is another task's: ``val_task`` must apply the same effect (name and fixed parameters) at
+    the same sample rate and hold its whole val split."""
     if not val_task:
         return data / task, None
     val_dir = data / val_task

@@ -3,8 +3,8 @@
 - ``segments``: what every source gives (a segment per split and key), seeded draws, silence;
 - ``embedded``: ``synth-guitar`` and ``synth-mix``, rendered by ``benchmark.dataset.synth``, and
   ``sampled-guitar`` and ``sampled-mix``, played from recordings by ``benchmark.dataset.sampled``
-  (``sampled-mix-solo``: half its music played by one part alone), and ``sampled-guitar-unseen`` and ``sampled-mix-unseen`` (their performances on recorded
-  instruments they never play);
+  (``sampled-mix-solo``: half its music played by one part alone), and ``sampled-guitar-unseen``
+  and ``sampled-mix-unseen`` (their performances on recorded instruments they never play);
 - ``folders``: real recordings, ``ceg`` (any folder) and ``signaltrain`` (SignalTrain LA2A v1.1).
 """
 from __future__ import annotations

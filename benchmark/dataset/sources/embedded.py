@@ -2,8 +2,8 @@
 ``sampled-guitar`` and ``sampled-mix`` (the same performances played from recordings of real
 instruments, ``benchmark.dataset.sampled``; ``sampled-mix-solo``, the mix with half its music played by
 one part alone), and ``sampled-guitar-unseen`` and ``sampled-mix-unseen`` (their performances on recorded
-instruments they never play, a transfer test). Each clip is rendered
-per (seed, split, key) and quantised to 16 bit, as a recording would be."""
+instruments they never play, a transfer test). Each clip is rendered per (seed, split, key) and
+quantised to 16 bit, as a recording would be."""
 from __future__ import annotations
 
 import functools
