@@ -1,11 +1,11 @@
 """How clipping networks do on each part of the sampled band alone (run by hand; our own renders, never the demo).
 
-SignalTrain's inputs hold single-instrument recordings (a bass, a percussion track), while the
-music of ``sampled-mix`` always has a guitar with the other parts under it. This renders
-``--clips`` performances of each part alone on the band of ``sampled-mix`` (``band.SEEN``, or
-``band.UNSEEN`` with ``--unseen``), and the mix itself, peak-normalised to 0.5 as every task is;
-clips each to every ``--sdr`` input SDR and prints, per part, the mean SI-SDR (dB) of the input
-and the mean gain over it of each checkpoint's output.
+SignalTrain's inputs hold single-instrument recordings (the paper's two SignalTrain demo clips are
+named ``bass`` and ``perc``), while the music of ``sampled-mix`` always has a guitar with the other
+parts under it. This renders ``--clips`` performances of each part alone on the band of
+``sampled-mix`` (``band.SEEN``, or ``band.UNSEEN`` with ``--unseen``), and that band's mix,
+peak-normalised to 0.5 as every task is; clips each to every ``--sdr`` input SDR and prints, per
+part, the mean SI-SDR (dB) of the input and the mean gain over it of each checkpoint's output.
 
 Usage::
 

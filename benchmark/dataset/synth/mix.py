@@ -1,7 +1,7 @@
 """SignalTrain-like mixes: ``synth_mix`` lays sections (test signals, and music with bass and
 drums) end to end at levels spread over 20 dB, sometimes overlaying a test signal on top;
 ``render_mix`` may also play some music sections as one part alone (SignalTrain's inputs hold
-single-instrument recordings: a bass, a percussion track).
+single-instrument recordings: the paper's SignalTrain demo clips are named bass and perc).
 """
 from __future__ import annotations
 
