@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,16 @@ def small_recipe(tmp_path: Path, base: str = "synth-od", name: str = "tiny-od", 
     path = tmp_path / f"{name}.toml"
     path.write_text(_to_toml(data))
     return str(path)
+
+
+def same_draws_on_another_source(task: str, base: str) -> bool:
+    """Whether shipped recipe ``task`` is ``base`` on another clean source: equal but for name,
+    description and source (so the same seed, splits and levels; a recipe's path is not compared)."""
+    from benchmark.dataset.recipes import get_recipe
+
+    recipe, base_recipe = get_recipe(task), get_recipe(base)
+    return recipe.source != base_recipe.source and \
+        replace(recipe, name=base, description="", source=base_recipe.source) == replace(base_recipe, description="")
 
 
 def one_second_task(root: Path, train_clips: int) -> Path:

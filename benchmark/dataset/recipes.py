@@ -33,11 +33,6 @@ TRANSFER_TESTS = {"sampled-od-unseen": "sampled-od", "sampled-hc-unseen": "sampl
 # --full`, checked on a sample by every `bench check` (full_board.py): the default tasks and their
 # transfer tests.
 FULL_TASKS = DEFAULT_TASKS + tuple(TRANSFER_TESTS)
-
-
-def model_task(task: str) -> str:
-    """The task a submission is built for when it runs on ``task``: on a transfer test its trained task."""
-    return TRANSFER_TESTS.get(task, task)
 # The quick board (`bench run`, `bench check`'s quick part): the synthetic sources' tasks and, beyond
 # the paper, the pedalboard tasks on the same synthetic guitar, each cut to its first QUICK_EXAMPLES
 # examples of every split (`bench generate --limit 14`: the first two test clips at all 7 levels).
@@ -46,6 +41,12 @@ BENCHMARK_TASKS = tuple(f"{QUICK_FAMILY}-{kind}" for kind in TASK_KINDS) + ("syn
 QUICK_EXAMPLES = 14
 SPLITS = ("train", "val", "test")
 MAX_DYNAMICS_DB = 60.0  # deepest gain curve a recipe may ask for (dynamics_db), dB
+
+
+def model_task(task: str) -> str:
+    """The task a submission is built for when it runs on ``task``: on a transfer test its trained task."""
+    return TRANSFER_TESTS.get(task, task)
+
 
 class RecipeError(BenchmarkError, ValueError):
     """A recipe file is malformed or holds an out-of-range parameter."""

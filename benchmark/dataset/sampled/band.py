@@ -26,7 +26,7 @@ from ..synth.strings import Note, mix_strings
 from .player import midi_velocity, play, render_note, velocity_gain
 from .soundfont import SoundFont, Voice
 
-PALM_MUTED_GUITAR = (0, 28)  # FluidR3_GM's Muted Guitar (bank, program): palm mutes and chucks, whichever guitar plays
+PALM_MUTED_GUITAR = (0, 28)  # FluidR3_GM's Palm Muted Guitar (bank, program): palm mutes and chucks, whichever guitar plays
 DAMP_S = 0.012  # time constant of a string damped by the player (s), as the synthetic strings
 CHUCK_S = 0.03  # how long a fret-hand-muted chuck sounds before it is damped (s)
 DRUM_SECONDS = 2.0  # longest drum stroke rendered (s)
