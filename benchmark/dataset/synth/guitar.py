@@ -191,7 +191,7 @@ class _Part:
 
 
 @dataclass(frozen=True)
-class _GuitarPlan:
+class GuitarPlan:
     """Everything drawn for a guitar clip before its notes are generated."""
 
     song: Song
@@ -237,10 +237,10 @@ def _guitar_tone(rng: np.random.Generator, sample_rate: int) -> np.ndarray:
     ])
 
 
-def draw_guitar_plan(rng: np.random.Generator, seconds: float, sample_rate: int) -> _GuitarPlan:
+def draw_guitar_plan(rng: np.random.Generator, seconds: float, sample_rate: int) -> GuitarPlan:
     song = draw_song(rng, seconds)
     arrangement = _draw_arrangement(rng, song.n_bars)
-    return _GuitarPlan(song, arrangement, _draw_guitar(rng), _guitar_tone(rng, sample_rate))
+    return GuitarPlan(song, arrangement, _draw_guitar(rng), _guitar_tone(rng, sample_rate))
 
 
 def _part_notes(rng: np.random.Generator, song: Song, part: _Part) -> list[Note]:
@@ -255,7 +255,7 @@ def _part_notes(rng: np.random.Generator, song: Song, part: _Part) -> list[Note]
     return _strum_notes(rng, song, part.bars, voicings, pick_one(rng, _STROKE_PATTERNS[part.style]), feel)
 
 
-def render_guitar(rng: np.random.Generator, plan: _GuitarPlan, n: int, sample_rate: int,
+def render_guitar(rng: np.random.Generator, plan: GuitarPlan, n: int, sample_rate: int,
                   play_notes: Callable[[list[Note], int, int], np.ndarray] | None = None) -> np.ndarray:
     """``n`` samples of the plan's parts (notes drawn from ``rng``) through the guitar tone.
 

@@ -16,7 +16,7 @@ import scipy.signal
 from .dsp import add_at, biquad, db_to_gain, fade_edges, log_uniform, n_samples, normalise_peak, normalise_rms, pick_one
 from .strings import Instrument, Note, render_notes
 from .music import Song, beat_accent, humanised
-from .guitar import _GuitarPlan, draw_guitar_plan, render_guitar
+from .guitar import GuitarPlan, draw_guitar_plan, render_guitar
 from .test_signals import TEST_SIGNAL_KINDS, clicks_signal, filtered_noise_signal, level_steps_signal, noise_signal, sweep_signal, tone_signal
 
 
@@ -191,7 +191,7 @@ def _music(rng: np.random.Generator, n: int, sample_rate: int, band: Band, solo_
     return out
 
 
-def play_part(rng: np.random.Generator, part: str, plan: _GuitarPlan, n: int, sample_rate: int, band: Band) -> np.ndarray:
+def play_part(rng: np.random.Generator, part: str, plan: GuitarPlan, n: int, sample_rate: int, band: Band) -> np.ndarray:
     """One part of ``band`` (one of ``band.parts``) playing a guitar plan's song: ``n`` samples,
     not normalised."""
     if part == "bass":
