@@ -26,6 +26,7 @@ from benchmark.dataset.synth.mix import Band, play_part, render_mix
 from benchmark.effects.clipping import clip_to_sdr
 from benchmark.metrics import si_sdr
 from benchmark.models.checkpoints import load_network
+from checkpoint_arg import network_checkpoint
 
 SAMPLE_RATE = 16000
 PEAK = 0.5
@@ -44,7 +45,7 @@ def render(part: str, seed: int, seconds: float, band: Band) -> np.ndarray:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--checkpoint", action="append", required=True, metavar="NAME=PATH",
+    parser.add_argument("--checkpoint", action="append", required=True, metavar="NETWORK=PATH", type=network_checkpoint,
                         help="a network's checkpoint (bench train's .pt); repeatable")
     parser.add_argument("--clips", type=int, default=6, help="performances per part")
     parser.add_argument("--seconds", type=float, default=8.0)
@@ -55,8 +56,7 @@ def main() -> None:
     levels = args.sdr or [1.0, 5.0, 10.0, 20.0]
     band = sampled_band(open_pinned_soundfont(), UNSEEN if args.unseen else SEEN)
     networks = {}
-    for item in args.checkpoint:
-        name, path = item.split("=", 1)
+    for name, path in args.checkpoint:
         networks[name] = load_network(path, name)[0].eval()
     print(f"mean SI-SDR of the input and gain of each network (dB) at input SDR {', '.join(f'{l:g}' for l in levels)} dB")
     for part in ("mix", *band.parts):

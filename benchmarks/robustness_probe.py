@@ -35,6 +35,7 @@ from benchmark.effects.registry import apply_effect
 from benchmark.metrics import si_sdr
 from benchmark.models.checkpoints import load_network
 from benchmark.dataset.dynamics import at_peak
+from checkpoint_arg import network_checkpoint
 
 Change = Callable[[np.ndarray, int, np.random.Generator], np.ndarray]  # (clean, sample rate, rng) -> changed
 
@@ -89,7 +90,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True)
     parser.add_argument("--task", required=True)
-    parser.add_argument("--checkpoint", action="append", required=True, metavar="NETWORK=PATH")
+    parser.add_argument("--checkpoint", action="append", required=True, metavar="NETWORK=PATH",
+                        type=network_checkpoint)
     parser.add_argument("--clips", type=int, default=24)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--window", type=float, action="append", default=[], metavar="SECONDS",
@@ -104,8 +106,7 @@ def main() -> None:
             parser.error(f"--window {window}: a window needs at least 2 samples ({2 / rate:g} s)")
     rows = [row for _, row in zip(range(args.clips), iter_examples(task_dir, "val", columns=["clean", "params"]))]
     nets = {}
-    for spec in args.checkpoint:
-        name, path = spec.split("=", 1)
+    for name, path in args.checkpoint:
         net = load_network(path, name)[0]
         for window in [None] + args.window:
             nets[f"{name} ({path}{f', {window:g} s windows' if window else ''})"] = (
