@@ -20,15 +20,16 @@ from benchmark.dataset.shards import iter_examples, split_fingerprint
 from benchmark.dataset.timbre import peak_section, shelf_section
 from benchmark.dataset.torch_dataset import DistortionDataset
 from benchmark.effects.registry import apply_effect
-from benchmark.cli import main as bench
+from benchmark.cli import build_parser, main as bench
 from benchmark.models import NETWORKS
 from benchmark.models.checkpoints import CheckpointError, NeuralSubmission, load_network
 import benchmark.models.train
 from benchmark.metrics import si_sdr
 from benchmark.models.losses import WAVEFORM_LOSSES, magnitude, si_sdr_loss
-from benchmark.models.recipe import LOSSES, TrainConfig, TrainingError
+from benchmark.models.recipe import LOSSES, TrainConfig, TrainingError, recipe_options
 from benchmark.models.scaling import PeakNormalised
 from benchmark.models.train import train
+from benchmark.report.page import render
 from conftest import one_second_task, require_binary, small_recipe
 
 
@@ -262,6 +263,28 @@ def test_a_trained_model_is_a_submission_the_harness_can_score(data, tmp_path):
     assert summary["clip_consistent_claimed"] is False and summary["clip_consistent"] is None  # overdrive: not checked
     assert summary["files"] == [str((tmp_path / "ckpt" / "demucs" / "tiny-od.pt").resolve())]
     assert np.isfinite(summary["metrics"]["si_sdr"]["median"])
+    checkpoint = torch.load(tmp_path / "ckpt" / "demucs" / "tiny-od.pt", weights_only=True)
+    render(tmp_path / "results", tmp_path / "board")
+    assert (f"my_demucs: epoch 1 of 1 (validation SI-SDR {checkpoint['val_si_sdr']:.2f} dB) of `bench train --model "
+            f"demucs --task tiny-od --batch-size 4 --crop-seconds 0.5`.") in (tmp_path / "board" / "README.md").read_text()
+    torch.save({**checkpoint, "val_si_sdr": 99.0}, tmp_path / "ckpt" / "demucs" / "tiny-od.pt")  # not what was scored
+    render(tmp_path / "results", tmp_path / "board")
+    assert "99.00" not in (tmp_path / "board" / "README.md").read_text()
+    assert "tiny-od.pt` has changed since it was scored (evaluate it again)" in (tmp_path / "board" / "README.md").read_text()
+
+
+def test_a_recorded_recipe_reads_back_as_the_bench_train_options_of_the_run():
+    recorded = {"consistent": True, "loss": "si_sdr", "peak_normalised": True, "lr": 2.5e-4, "crop_seconds": 4.0,
+                "init_sha256": "8610d52bee27284b", "odd": False, "timbre_db": 0.0, "val_task": "sampled-od-unseen"}
+    options = recipe_options(recorded, "small-resample")
+    assert options == ("--config small-resample --crop-seconds 4 --lr 0.00025 --consistent --loss si_sdr "
+                       "--peak-normalise --init <weights with SHA-256 8610d52bee27...> --val-task sampled-od-unseen")
+    parser = build_parser()  # every option but --init, given to bench train, makes the recorded run's settings
+    args = parser.parse_args(["train", "--model", "demucs", "--task", "t", "--epochs", "1",
+                              *options.split(" --init")[0].split(), *options.split("> ")[1].split()])
+    assert (args.consistent, args.loss, args.peak_normalise, args.lr, args.crop_seconds, args.val_task, args.config) == (
+        True, "si_sdr", True, 2.5e-4, 4.0, "sampled-od-unseen", "small-resample")
+    assert recipe_options({}, "small") == ""  # a run recorded before any option: all at their default
 
 
 @pytest.mark.parametrize("augmentation, depth_db", [("dynamics_db", 30.0), ("timbre_db", 12.0)])

@@ -42,6 +42,12 @@ def network_class(name: str) -> tuple[type[torch.nn.Module], dict[str, dict[str,
     return getattr(module, NETWORKS[name]), module.CONFIGS
 
 
+def config_name(name: str, kwargs: dict[str, Any]) -> str:
+    """The name of network ``name``'s config with these kwargs ("small", "small-resample", ...), or the
+    kwargs themselves as text when no named config has them (any more)."""
+    return next((key for key, named in network_class(name)[1].items() if named == kwargs), str(kwargs))
+
+
 def build_network(name: str, config: str | dict[str, Any]) -> tuple[torch.nn.Module, dict[str, Any]]:
     """A fresh network from a config name ("small", "paper") or kwargs; returns (net, kwargs)."""
     cls, configs = network_class(name)

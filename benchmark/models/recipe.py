@@ -7,13 +7,15 @@ names a setting may take are here and nowhere else: ``LOSSES`` (the waveform los
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
 from ..errors import BenchmarkError
 
 LOSSES = ("sdr", "si_sdr")  # waveform loss: -SDR or -SI-SDR (each plus 0.1 x MR-STFT)
 LR_SCHEDULES = ("constant", "plateau")  # plateau: halve the learning rate when validation stalls
 PRECISIONS = ("float32", "bfloat16")  # of the training forward passes (bfloat16: under autocast)
+RECORDED_AS = {"peak_normalise": "peak_normalised", "init": "init_sha256"}  # TrainConfig field -> checkpoint key, where they differ
 
 
 class TrainingError(BenchmarkError, RuntimeError):
@@ -52,3 +54,27 @@ class TrainConfig:
         for flag, depth in (("--dynamics-db", self.dynamics_db), ("--timbre-db", self.timbre_db)):
             if not 0 <= depth < math.inf:
                 raise TrainingError(f"{flag} must be a finite depth >= 0 dB, got {depth}")
+
+
+def recipe_options(run: dict[str, Any], config: str) -> str:
+    """The ``bench train`` options of a recorded run (a checkpoint's fields) that are off their default,
+    ``config`` being the name of its network config: '--config small-resample --lr 0.00025 --consistent'.
+    ``--init`` shows the starting weights' SHA-256 (its first 12 digits); a setting the run recorded
+    before it existed is at its default, as when such a run resumes."""
+    default = TrainConfig(epochs=1)
+    options = []
+    for field in fields(TrainConfig):
+        if field.name in ("epochs", "minutes"):
+            continue
+        value = config if field.name == "config" else run.get(RECORDED_AS.get(field.name, field.name),
+                                                                getattr(default, field.name))
+        if value == getattr(default, field.name):
+            continue
+        flag = "--" + field.name.replace("_", "-")
+        if value is True:
+            options.append(flag)
+        elif field.name == "init":
+            options.append(f"{flag} <weights with SHA-256 {value[:12]}...>")
+        else:
+            options.append(f"{flag} {value:g}" if isinstance(value, float) else f"{flag} {value}")
+    return " ".join(options)

@@ -9,7 +9,7 @@ submissions and tasks, and writes into a board folder (a user's ``./board``, or 
   metric with the count of infinite and undefined values, real-time factor per CPU second and
   the machine, parameters; oracles marked and listed apart, methods whose every output the
   harness checked clip-consistent marked †, failed claims said; "n/a" where a method does not
-  apply), the means with 95 % CI per level, paired Wilcoxon signed-rank tests per source clip,
+  apply; the epoch and ``bench train`` options of each network's weights), the means with 95 % CI per level, paired Wilcoxon signed-rank tests per source clip,
   and the paper's published numbers in a block of their own (measured on CEG / SignalTrain,
   never ranked);
 - ``plots/TASK-box.png``, ``TASK-levels.png``, ``TASK-scatter.png`` (one colour per method
@@ -35,6 +35,7 @@ from .plots import colours, plot_task
 from .results import collect
 from .statistics import clips_note, paired_tests, tests_title, wilcoxon_rows
 from .tables import CONSISTENT_MARK, RANKED_BY, html_table, inline_html, level_rows, markdown, ranking_rows, speed_note
+from .weights import weights_note
 
 _ASSETS = Path(__file__).resolve().parent
 
@@ -108,8 +109,9 @@ def _task_sections(task: str, entries: dict, paper) -> list[tuple[str, tuple[lis
     applicable = [n for n in entries if entries[n].get("applicable", True)]
     level = entries[applicable[0]]["level_name"] if applicable else None
     level_name = LEVELS[level].label if level in LEVELS else "level"
+    notes = [speed_note(entries), weights_note(entries)] if applicable else []
     sections = [(f"Ranking (sorted by {RANKED_BY}; oracles, then methods that do not apply, last)",
-                 ranking_rows(entries), speed_note(entries) if applicable else "")]
+                 ranking_rows(entries), " ".join(note for note in notes if note))]
     if applicable:
         tests = paired_tests(entries)
         sections.append((f"Mean SI-SDR (dB) ± 95 % CI per {level_name}", level_rows(entries), ""))
