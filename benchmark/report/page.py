@@ -4,14 +4,14 @@ Reads ``results/*/*/summary.json`` (and ``metrics.parquet``), optionally only so
 submissions and tasks, and writes into a board folder (a user's ``./board``, or the published
 ``leaderboard/``; see ``benchmark.pipeline``):
 
-- ``README.md``: per task, its size (source clips x levels; below ``ENOUGH_CLIPS`` clips it says it is
-  a quick board), the ranking (sorted by median SI-SDR: median [Q1, Q3] of each
-  metric with the count of infinite and undefined values, real-time factor per CPU second and
-  the machine, parameters; oracles marked and listed apart, methods whose every output the
-  harness checked clip-consistent marked †, failed claims said; "n/a" where a method does not
-  apply; the epoch and ``bench train`` options of each network's weights), the means with 95 % CI per level, paired Wilcoxon signed-rank tests per source clip,
-  and the paper's published numbers in a block of their own (measured on CEG / SignalTrain,
-  never ranked);
+- ``README.md``: per task, its size (source clips x levels; below ``ENOUGH_CLIPS`` clips it says it
+  is a quick board), the ranking (sorted by median SI-SDR: median [Q1, Q3] of each metric with the
+  count of infinite and undefined values, real-time factor per CPU second and the machine,
+  parameters; oracles marked and listed apart, methods whose every output the harness checked
+  clip-consistent marked †, failed claims said; "n/a" where a method does not apply; the epoch and
+  ``bench train`` options of each network's weights), the means with 95 % CI per level, paired
+  Wilcoxon signed-rank tests per source clip, and the paper's published numbers in a block of their
+  own (measured on CEG / SignalTrain, never ranked);
 - ``plots/TASK-box.png``, ``TASK-levels.png``, ``TASK-scatter.png`` (one colour per method
   across the board);
 - ``index.html``: the same tables (sortable) and plots in one self-contained page

@@ -8,6 +8,7 @@ from typing import Any
 from ..errors import BenchmarkError
 from ..hashing import file_sha256
 from ..models import NETWORKS
+from ..models.recipe import recipe_options
 from ..paths import repository
 from .tables import ranked
 
@@ -26,13 +27,11 @@ def _on_disk(name: str) -> Path | None:
 def _weights(s: dict[str, Any]) -> str | None:
     """How the one bench-train checkpoint a summary's submission read was trained, or why that is unknown;
     None for a submission without one."""
-    from ..models.checkpoints import config_name  # torch: only when a board has networks to describe
-    from ..models.recipe import recipe_options
-    import torch
-
     names = [f for f in s.get("files", []) if f.endswith(".pt")]
     if len(names) != 1:
         return None
+    import torch  # only once a board has a checkpoint to read
+    from ..models.checkpoints import config_name
     files = [_on_disk(f) for f in [s["submission_file"], *s["files"]]]
     if None in files:
         return f"`{names[0]}` is not on this machine"
