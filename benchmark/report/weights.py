@@ -30,14 +30,15 @@ def _weights(s: dict[str, Any]) -> str | None:
     names = [f for f in s.get("files", []) if f.endswith(".pt")]
     if len(names) != 1:
         return None
+    [name] = names
     import torch  # only once a board has a checkpoint to read
     from ..models.checkpoints import config_name
-    files = [_on_disk(f) for f in [s["submission_file"], *s["files"]]]
-    if None in files:
-        return f"`{names[0]}` is not on this machine"
-    if file_sha256(*files) != s["submission_sha256"]:
-        return f"`{names[0]}` has changed since it was scored (evaluate it again)"
-    checkpoint = torch.load(files[1 + s["files"].index(names[0])], map_location="cpu", weights_only=True)
+    on_disk = {f: _on_disk(f) for f in [s["submission_file"], *s["files"]]}  # in the order they were hashed
+    if None in on_disk.values():
+        return f"`{name}` is not on this machine"
+    if file_sha256(*on_disk.values()) != s["submission_sha256"]:
+        return f"`{name}` has changed since it was scored (evaluate it again)"
+    checkpoint = torch.load(on_disk[name], map_location="cpu", weights_only=True)
     if checkpoint.get("model") not in NETWORKS or "config" not in checkpoint:
         return None
     model = checkpoint["model"]
